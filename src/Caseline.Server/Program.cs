@@ -1,16 +1,54 @@
+using System.Text.Encodings.Web;
 using Caseline.Messages;
+using Caseline.Messages.Json;
+using Caseline.Server;
+using Caseline.Server.Clients;
+using Caseline.Server.Http;
+using Caseline.Server.Identity;
+using Caseline.Server.Lookups;
+using Caseline.Server.Storage;
+using Caseline.Server.Sync;
+using Scalar.AspNetCore;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings files travel with the binaries; relative data paths stay relative to where the server was started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Services.AddOptions<CaselineOptions>().BindConfiguration(CaselineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+var options = builder.Configuration.GetSection(CaselineOptions.Section).Get<CaselineOptions>() ?? new();
+
+builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
 builder.Services.AddHealthChecks();
+builder.Services.AddOpenApi();
+builder.Services.ConfigureHttpJsonOptions(json =>
+{
+    json.SerializerOptions.PropertyNamingPolicy = null;
+    json.SerializerOptions.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
+    json.SerializerOptions.TypeInfoResolverChain.Insert(1, MessageJsonContext.Default);
+});
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+builder.Services.AddStorage();
+builder.Services.AddBulkSync();
+builder.Services.AddCaselineAuthentication();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 
-app.MapGet("/", () => TypedResults.Text("Caseline integration server\n"));
+app.MapGet("/", () => TypedResults.Text("Caseline integration server. API reference: /scalar\n")).ExcludeFromDescription();
 app.MapHealthChecks("/health");
-app.MapGet("/schemas/client-profile-message.json", () => TypedResults.Text(MessageSchema.Text, MessageSchema.MediaType));
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapGet("/schemas/client-profile-message.json", () => TypedResults.Text(MessageSchema.Text, MessageSchema.MediaType))
+    .WithTags("Schemas").WithSummary("The JSON Schema of the Transmit message");
+
+var api = app.MapGroup("/api/v1").RequireAuthorization();
+api.MapClients();
+api.MapLookups();
+api.MapBulkSync();
 
 app.Run();
 

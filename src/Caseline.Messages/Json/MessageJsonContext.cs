@@ -22,6 +22,7 @@ namespace Caseline.Messages.Json;
 [JsonSerializable(typeof(CaseDetails))]
 [JsonSerializable(typeof(Offense))]
 [JsonSerializable(typeof(ProtectiveOrderDetails))]
+[JsonSerializable(typeof(ClientProfile))]
 public sealed partial class MessageJsonContext : JsonSerializerContext
 {
     /// <summary>

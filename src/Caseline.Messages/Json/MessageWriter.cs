@@ -30,6 +30,10 @@ public static class MessageWriter
     public static void Write(Utf8JsonWriter writer, ClientMessage message) =>
         JsonSerializer.Serialize(writer, message, MessageJsonContext.Writing.ClientMessage);
 
+    /// <summary>One section's details (with <c>SubType</c> first) as UTF-8 JSON bytes: the same bytes a message carries as its <c>Details</c>.</summary>
+    public static byte[] DetailsToUtf8Bytes(SectionDetails details) =>
+        JsonSerializer.SerializeToUtf8Bytes(details, MessageJsonContext.Writing.SectionDetails);
+
     /// <summary>Writes one section's details (with <c>SubType</c> first) as the next value of <paramref name="writer"/>.</summary>
     public static void WriteDetails(Utf8JsonWriter writer, SectionDetails details) =>
         JsonSerializer.Serialize(writer, details, MessageJsonContext.Writing.SectionDetails);

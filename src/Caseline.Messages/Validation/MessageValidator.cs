@@ -18,6 +18,18 @@ public static class MessageValidator
     /// <summary>The rules of <c>Action.UpdatedBy</c>.</summary>
     public static FieldSpec ActionUpdatedBy => UpdatedBy;
 
+    /// <summary>Whether <paramref name="text"/> holds only characters free text may hold (see <see cref="FieldKind.Text"/>).</summary>
+    public static bool IsAllowedText(string text) => Rules.IsAllowedText(text);
+
+    /// <summary>Checks an identifier (a client's or an item's) against the <see cref="FieldKind.Identifier"/> rules.</summary>
+    /// <returns>The messages, worded for <c>IntegrationId</c>; empty when the identifier is valid.</returns>
+    public static string[] ValidateIntegrationId(string? integrationId)
+    {
+        var errors = new ValidationBuilder(DateOnly.MaxValue);
+        Rules.Identifier(ClientId, integrationId, errors, "IntegrationId");
+        return errors.ToDictionary().GetValueOrDefault("IntegrationId", []);
+    }
+
     /// <summary>Validates one section's details; keys are field paths such as <c>FirstName</c> or <c>Offenses[1].Date</c>.</summary>
     /// <param name="details">The details to check.</param>
     /// <param name="clock">Where "today" comes from for dates that may not lie in the future; the system clock when null.</param>

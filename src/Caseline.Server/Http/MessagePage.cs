@@ -1,0 +1,48 @@
+using System.Reflection;
+using System.Text.Json;
+using Caseline.Server.Clients;
+using Microsoft.AspNetCore.Http.Metadata;
+
+namespace Caseline.Server.Http;
+
+/// <summary>The documented shape of a page of messages (the bytes are written by <see cref="MessagePage"/>).</summary>
+internal sealed record MessagePageDocument(IReadOnlyList<MessageEntryDocument> Messages, string? Cursor, bool HasMore);
+
+/// <summary>One message of a page: its feed position and the message exactly as emitted.</summary>
+internal sealed record MessageEntryDocument(long Position, JsonElement Message);
+
+/// <summary>
+/// A page of stored messages, streamed: each message's bytes are copied as stored, never parsed
+/// and re-serialised, so a reader gets exactly what the webhooks send.
+/// </summary>
+internal sealed class MessagePage(IReadOnlyList<StoredMessage> messages, string? cursor, bool hasMore) : IResult, IEndpointMetadataProvider
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteStartArray("Messages");
+        foreach (var message in messages)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("Position", message.Position);
+            writer.WritePropertyName("Message");
+            writer.WriteRawValue(message.Body, skipInputValidation: true);
+            writer.WriteEndObject();
+            if (writer.BytesPending > 32 * 1024)
+            {
+                await writer.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteString("Cursor", cursor);
+        writer.WriteBoolean("HasMore", hasMore);
+        writer.WriteEndObject();
+        await writer.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+    }
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(MessagePageDocument), ["application/json"]));
+}

@@ -1,0 +1,40 @@
+using System.Data.Common;
+
+namespace Caseline.Server.Storage;
+
+/// <summary>Small helpers for parameterised ADO.NET commands, shared by every provider.</summary>
+internal static class Sql
+{
+    public static DbCommand Command(this DbConnection connection, string text, DbTransaction? transaction = null, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = text;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    public static int Execute(this DbConnection connection, string text, DbTransaction? transaction = null, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.Command(text, transaction, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    public static T? Scalar<T>(this DbConnection connection, string text, DbTransaction? transaction = null, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.Command(text, transaction, parameters);
+        var value = command.ExecuteScalar();
+        return value is null or DBNull ? default : (T)Convert.ChangeType(value, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static string? NullableString(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    public static byte[] Bytes(this DbDataReader reader, int ordinal) => (byte[])reader.GetValue(ordinal);
+}

@@ -1,0 +1,119 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Caseline.Server.Storage.Sqlite;
+
+/// <summary>
+/// The embedded default: one SQLite file in WAL mode. Readers use pooled connections and never block
+/// the writer; the write queue holds the single writer connection with <c>synchronous=FULL</c>, so a
+/// commit is on disk (WAL fsynced) before any request it carries is answered.
+/// </summary>
+internal sealed class SqliteDatabase : Database
+{
+    private readonly string _connectionString;
+
+    public SqliteDatabase(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public override string Provider => "sqlite";
+
+    public override IReadOnlyList<string> Migrations { get; } =
+    [
+        """
+        CREATE TABLE agencies (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT    NOT NULL UNIQUE,
+            last_position INTEGER NOT NULL DEFAULT 0,
+            created_at    INTEGER NOT NULL
+        );
+        CREATE TABLE clients (
+            agency_id   INTEGER NOT NULL REFERENCES agencies (id),
+            client_id   TEXT    NOT NULL,
+            first_name  TEXT,
+            last_name   TEXT,
+            search_name TEXT,
+            status      TEXT,
+            caseload    TEXT,
+            officer     TEXT,
+            created_at  INTEGER NOT NULL,
+            updated_at  INTEGER NOT NULL,
+            PRIMARY KEY (agency_id, client_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE sections (
+            agency_id INTEGER NOT NULL,
+            client_id TEXT    NOT NULL,
+            section   TEXT    NOT NULL,
+            item_id   TEXT    NOT NULL,
+            details   BLOB    NOT NULL,
+            PRIMARY KEY (agency_id, client_id, section, item_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE messages (
+            agency_id   INTEGER NOT NULL,
+            position    INTEGER NOT NULL,
+            client_id   TEXT    NOT NULL,
+            sub_type    TEXT    NOT NULL,
+            occurred_on INTEGER NOT NULL,
+            body        BLOB    NOT NULL,
+            PRIMARY KEY (agency_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX messages_by_client ON messages (agency_id, client_id, position);
+        CREATE TABLE sync_jobs (
+            id            TEXT    PRIMARY KEY,
+            agency_id     INTEGER NOT NULL,
+            state         TEXT    NOT NULL,
+            updated_by    TEXT    NOT NULL,
+            created_at    INTEGER NOT NULL,
+            started_at    INTEGER,
+            finished_at   INTEGER,
+            total_lines   INTEGER NOT NULL DEFAULT 0,
+            lines_done    INTEGER NOT NULL DEFAULT 0,
+            created       INTEGER NOT NULL DEFAULT 0,
+            updated       INTEGER NOT NULL DEFAULT 0,
+            unchanged     INTEGER NOT NULL DEFAULT 0,
+            invalid       INTEGER NOT NULL DEFAULT 0,
+            items_removed INTEGER NOT NULL DEFAULT 0,
+            messages      INTEGER NOT NULL DEFAULT 0,
+            errors        TEXT    NOT NULL DEFAULT '[]',
+            failure       TEXT
+        );
+        CREATE INDEX sync_jobs_by_agency ON sync_jobs (agency_id, created_at);
+        CREATE TABLE lookups (
+            agency_id INTEGER NOT NULL,
+            kind      TEXT    NOT NULL,
+            value     TEXT    NOT NULL,
+            sort      INTEGER NOT NULL,
+            PRIMARY KEY (agency_id, kind, value)
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    public override DbConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public override DbConnection OpenWriter()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // WAL lets readers run beside the writer; FULL fsyncs the WAL at every commit, so an
+        // acknowledged change survives power loss, not only a process crash.
+        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        return connection;
+    }
+
+    public override DbTransaction BeginWrite(DbConnection connection) =>
+        ((SqliteConnection)connection).BeginTransaction(deferred: false);
+}

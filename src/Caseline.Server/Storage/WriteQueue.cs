@@ -1,0 +1,165 @@
+using System.Data.Common;
+using System.Threading.Channels;
+
+namespace Caseline.Server.Storage;
+
+/// <summary>What a unit of work sees: the writer's connection and transaction, and the batch's commit time.</summary>
+internal sealed class WriteScope(Database database, DbConnection connection, DbTransaction transaction, DateTimeOffset now)
+{
+    public Database Database { get; } = database;
+
+    public DbConnection Connection { get; } = connection;
+
+    public DbTransaction Transaction { get; } = transaction;
+
+    /// <summary>The commit time of every change in this batch; never earlier than the previous batch's.</summary>
+    public DateTimeOffset Now { get; } = now;
+}
+
+/// <summary>
+/// Group commit. Requests queue units of work; one writer drains whatever is waiting (up to
+/// <see cref="MaxBatch"/>), runs each in its own savepoint inside one transaction, commits once, and only
+/// then answers them all. So durable ingest costs one disk flush per batch, not per request, and all
+/// writes are serialised: a client's changes, and an agency's log positions, follow commit order.
+/// A unit that throws is rolled back alone; its batch-mates still commit.
+/// </summary>
+internal sealed partial class WriteQueue(Database database, TimeProvider clock, ILogger<WriteQueue> logger) : BackgroundService
+{
+    public const int MaxBatch = 512;
+
+    private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(16_384)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private DateTimeOffset _lastCommit = DateTimeOffset.MinValue;
+
+    /// <summary>Runs <paramref name="work"/> in the next batch; completes once that batch is durably committed.</summary>
+    public async Task<T> RunAsync<T>(Func<WriteScope, T> work, CancellationToken cancellationToken = default)
+    {
+        var item = new Work<T>(work);
+        if (!_queue.Writer.TryWrite(item))
+        {
+            await _queue.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await item.Completion.Task.ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stop taking work, let the writer finish what is queued, then stop.
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(WriteLoop, TaskCreationOptions.LongRunning);
+
+    private void WriteLoop()
+    {
+        var batch = new List<Work>(MaxBatch);
+        DbConnection? connection = null;
+        try
+        {
+            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var work))
+                {
+                    batch.Add(work);
+                }
+
+                try
+                {
+                    connection ??= database.OpenWriter();
+                    Commit(connection, batch);
+                }
+                catch (Exception e)
+                {
+                    LogBatchFailed(e, batch.Count);
+                    foreach (var work in batch)
+                    {
+                        work.Fail(e);
+                        work.Complete();
+                    }
+
+                    // The connection may be unusable after a failed commit: start afresh next time.
+                    connection?.Dispose();
+                    connection = null;
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
+        }
+    }
+
+    private void Commit(DbConnection connection, List<Work> batch)
+    {
+        var now = clock.GetUtcNow();
+        _lastCommit = now = now > _lastCommit ? now : _lastCommit;
+        using var transaction = database.BeginWrite(connection);
+        var scope = new WriteScope(database, connection, transaction, now);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            connection.Execute("SAVEPOINT unit", transaction);
+            try
+            {
+                batch[i].Run(scope);
+                connection.Execute("RELEASE SAVEPOINT unit", transaction);
+            }
+            catch (Exception e)
+            {
+                connection.Execute("ROLLBACK TO SAVEPOINT unit", transaction);
+                connection.Execute("RELEASE SAVEPOINT unit", transaction);
+                batch[i].Fail(e);
+            }
+        }
+
+        transaction.Commit();
+        foreach (var work in batch)
+        {
+            work.Complete();
+        }
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "A write batch of {Count} units failed to commit; each unit was answered with the error")]
+    private partial void LogBatchFailed(Exception exception, int count);
+
+    private abstract class Work
+    {
+        public abstract void Run(WriteScope scope);
+
+        public abstract void Fail(Exception exception);
+
+        public abstract void Complete();
+    }
+
+    private sealed class Work<T>(Func<WriteScope, T> work) : Work
+    {
+        private T? _result;
+        private Exception? _error;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Run(WriteScope scope) => _result = work(scope);
+
+        public override void Fail(Exception exception) => _error ??= exception;
+
+        public override void Complete()
+        {
+            if (_error is null)
+            {
+                Completion.TrySetResult(_result!);
+            }
+            else
+            {
+                Completion.TrySetException(_error);
+            }
+        }
+    }
+}

@@ -89,7 +89,12 @@ public static class SyncInput
         {
             if (Read(() => MessageReader.ReadDetails(body, section), "", errors) is { } details)
             {
-                AddErrors(errors, "", MessageValidator.Validate(details, clock));
+                // A section with no value at all is no section (or, where it existed, its removal): nothing to validate.
+                if (!details.IsEmpty)
+                {
+                    AddErrors(errors, "", MessageValidator.Validate(details, clock));
+                }
+
                 all.Add(details);
                 if (section.Fields.Any(f => names.Contains(f.Name) || f.Aliases.Any(names.Contains)))
                 {

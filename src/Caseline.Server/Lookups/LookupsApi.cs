@@ -84,7 +84,7 @@ internal static class LookupsApi
             }
         }
 
-        IEnumerable<string> list = configured.Count > 0 ? configured : defaults;
+        var list = new List<string>(configured.Count > 0 ? configured : defaults);
         if (ClientColumn.TryGetValue(kind, out var column))
         {
             using var command = connection.Command(
@@ -96,10 +96,10 @@ internal static class LookupsApi
                 inUse.Add(reader.GetString(0));
             }
 
-            list = list.Concat(inUse.Where(v => !list.Contains(v, StringComparer.Ordinal)));
+            list.AddRange(inUse.Where(v => !list.Contains(v, StringComparer.Ordinal)).ToList());
         }
 
-        return TypedResults.Ok(new LookupList(Canonical(kind), [.. list]));
+        return TypedResults.Ok(new LookupList(Canonical(kind), list));
     }
 
     private static async Task<Results<Ok<LookupList>, ValidationProblem, ProblemHttpResult>> Put(

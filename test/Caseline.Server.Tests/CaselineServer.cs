@@ -1,0 +1,123 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Caseline.Messages;
+using Caseline.Messages.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace Caseline.Server.Tests;
+
+/// <summary>
+/// The real app on Kestrel (loopback, a free port) over a real SQLite file in a fresh folder,
+/// deleted when the fixture goes. Tests isolate themselves by agency, as tenants do.
+/// </summary>
+public sealed class CaselineServer : WebApplicationFactory<Program>
+{
+    public CaselineServer()
+    {
+        DataDirectory = Path.Combine(Path.GetTempPath(), "caseline-tests", Guid.NewGuid().ToString("N"));
+        UseKestrel(0);
+        StartServer();
+    }
+
+    public string DataDirectory { get; }
+
+    public string DatabasePath => Path.Combine(DataDirectory, "caseline.db");
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Caseline:DataDirectory", DataDirectory);
+        builder.UseSetting("Caseline:DevelopmentAuthentication", "true");
+        builder.UseSetting("Caseline:MaxRequestBodyBytes", (64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>An HTTP client speaking for <paramref name="agency"/> as <paramref name="user"/>.</summary>
+    public HttpClient For(string agency, string user = "officer@county.org")
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("Caseline-Agency", agency);
+        client.DefaultRequestHeaders.Add("Caseline-User", user);
+        return client;
+    }
+
+    /// <summary>Every message of the agency in log order, straight from the database file.</summary>
+    public List<(long Position, string ClientId, ClientMessage Message, byte[] Body)> Log(string agency)
+    {
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT m.position, m.client_id, m.body FROM messages m JOIN agencies a ON a.id = m.agency_id WHERE a.name = @agency ORDER BY m.position";
+        command.Parameters.AddWithValue("@agency", agency);
+        using var reader = command.ExecuteReader();
+        var log = new List<(long, string, ClientMessage, byte[])>();
+        while (reader.Read())
+        {
+            var body = (byte[])reader.GetValue(2);
+            log.Add((reader.GetInt64(0), reader.GetString(1), MessageReader.Read(body), body));
+        }
+
+        return log;
+    }
+
+    /// <summary>A count straight from the database file.</summary>
+    public long Count(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static string NewAgency() => "agency-" + Guid.NewGuid().ToString("N")[..12];
+}
+
+internal static class Http
+{
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static StringContent Json(JsonNode json) => Json(json.ToJsonString());
+
+    public static async Task<JsonObject> ReadObject(this HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonNode>(TestContext.Current.CancellationToken))!.AsObject();
+
+    public static async Task<HttpResponseMessage> Put(this HttpClient client, string path, string json) =>
+        await client.PutAsync(path, Json(json), TestContext.Current.CancellationToken);
+
+    public static async Task<HttpResponseMessage> Post(this HttpClient client, string path, string json) =>
+        await client.PostAsync(path, Json(json), TestContext.Current.CancellationToken);
+
+    public static async Task<HttpResponseMessage> Get(this HttpClient client, string path) =>
+        await client.GetAsync(path, TestContext.Current.CancellationToken);
+
+    public static async Task<HttpResponseMessage> Delete(this HttpClient client, string path) =>
+        await client.DeleteAsync(path, TestContext.Current.CancellationToken);
+
+    public static async Task<JsonObject> Problem(this HttpResponseMessage response, int status)
+    {
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.ReadObject();
+        Assert.Equal(status, (int)problem["status"]!);
+        return problem;
+    }
+
+    public static MediaTypeHeaderValue NdJson => new("application/x-ndjson");
+}

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Text;
+
+namespace Caseline.Server.Tests;
+
+/// <summary>Bad input gets a clear 4xx problem document, and nothing is stored and no message is written.</summary>
+public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<CaselineServer>
+{
+    public static TheoryData<string, string, string, string> FieldErrors => new()
+    {
+        { "/api/v1/clients/EX1", """{"Gender":"Female"}""", "FirstName", "FirstName is required" },
+        { "/api/v1/clients/EX1", """{"FirstName":"<b>Ann</b>","LastName":"Lee"}""", "FirstName", "FirstName contains some characters which are not allowed" },
+        { "/api/v1/clients/EX1", """{"FirstName":"Ann\u0007","LastName":"Lee"}""", "FirstName", "FirstName contains some characters which are not allowed" },
+        { "/api/v1/clients/EX1", $$"""{"FirstName":"{{new string('a', 101)}}","LastName":"Lee"}""", "FirstName", "FirstName must be at most 100 characters long" },
+        { "/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","DateOfBirth":"1980-02-30"}""", "DateOfBirth", "DateOfBirth is invalid" },
+        { "/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","DateOfBirth":"2999-01-01"}""", "DateOfBirth", "DateOfBirth is invalid" },
+        { "/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","TimeZone":"Mars/Olympus"}""", "TimeZone", "TimeZone is invalid" },
+        { "/api/v1/clients/EX1", """{"Email":"not-an-address"}""", "Email", "Email is invalid" },
+        { "/api/v1/clients/EX1", """{"Status":"Paused"}""", "Status", "Status is invalid" },
+        { "/api/v1/clients/EX1", """{"FirstName":5,"LastName":"Lee"}""", "FirstName", "FirstName is invalid" },
+        { "/api/v1/clients/EX%201", """{"FirstName":"Ann","LastName":"Lee"}""", "clientId", "IntegrationId contains some characters which are not allowed" },
+        { "/api/v1/clients/EX1", """{"IntegrationId":"EX2","FirstName":"Ann","LastName":"Lee"}""", "IntegrationId", "IntegrationId is invalid" },
+        { "/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","Addresses":[]}""", "Addresses", "Addresses is invalid" },
+        { "/api/v1/clients/KNOWN/addresses/A1", """{"AddressType":"Boat","Address":"1 Main"}""", "AddressType", "AddressType is invalid" },
+        { "/api/v1/clients/KNOWN/addresses/A1", """{"AddressType":"Home"}""", "Address", "Address is required" },
+        { "/api/v1/clients/KNOWN/addresses/A1", """{"AddressType":"Home","Address":"1 Main","IntegrationId":"A2"}""", "IntegrationId", "IntegrationId is invalid" },
+        { "/api/v1/clients/KNOWN/contacts/C1", """{"ContactType":"Pager","Contact":"555"}""", "ContactType", "ContactType is invalid" },
+        { "/api/v1/clients/KNOWN/vehicles/V1", """{"Make":"Ford","Year":"16"}""", "Year", "Year is invalid" },
+        { "/api/v1/clients/KNOWN/employers/E1", """{"Employer":"Acme","Wage":-5}""", "Wage", "Wage is invalid" },
+        { "/api/v1/clients/KNOWN/employers/E1", """{"Employer":"Acme","Wage":"lots"}""", "Wage", "Wage is invalid" },
+        { "/api/v1/clients/KNOWN/cases/C1", """{"CaseNumber":"C1","Offenses":[{"Date":"2019-01-01"}]}""", "Offenses[0].Label", "Label is required" },
+        { "/api/v1/clients/KNOWN/protectiveOrders/P1", """{"OrderType":"x","EffectiveDate":"2020-01-02","ExpirationDate":"2020-01-01"}""", "ExpirationDate", "ExpirationDate is invalid" },
+        { "/api/v1/clients/KNOWN/protectiveOrders/P1", """{"OrderType":"x","NoContact":"yes"}""", "NoContact", "NoContact is invalid" },
+        { "/api/v1/clients/KNOWN/addresses/A%2F1", """{"AddressType":"Home","Address":"1 Main"}""", "itemId", "IntegrationId contains some characters which are not allowed" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FieldErrors))]
+    public async Task Each_rule_is_answered_400_with_the_field_and_its_message_and_nothing_changes(string path, string body, string field, string message)
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = server.For(agency);
+        await http.Put("/api/v1/clients/KNOWN", """{"FirstName":"Ann","LastName":"Lee"}""");
+        var before = Snapshot(agency);
+
+        var response = await http.Put(path, body);
+
+        var problem = await response.Problem(400);
+        Assert.Equal([message], problem["errors"]![field]!.AsArray().Select(m => (string)m!));
+        Assert.Equal(before, Snapshot(agency));
+        Assert.DoesNotContain("<b>", problem.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Creating_without_an_IntegrationId_is_refused()
+    {
+        using var http = server.For(CaselineServer.NewAgency());
+
+        var problem = await (await http.Post("/api/v1/clients", """{"FirstName":"Ann","LastName":"Lee"}""")).Problem(400);
+
+        Assert.Equal("IntegrationId is required", (string?)problem["errors"]!["IntegrationId"]![0]);
+    }
+
+    [Theory]
+    [InlineData("{\"FirstName\":\"Ann\",", "The body is not valid JSON.")]
+    [InlineData("[1,2", "The body is not valid JSON.")]
+    [InlineData("", "The body is not valid JSON.")]
+    public async Task Malformed_json_is_a_400_problem(string body, string title)
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = server.For(agency);
+
+        var problem = await (await http.Put("/api/v1/clients/EX1", body)).Problem(400);
+
+        Assert.Equal(title, (string?)problem["title"]);
+        Assert.Equal(0, server.Count($"SELECT COUNT(*) FROM clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{agency}'"));
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_an_object_is_a_400_problem()
+    {
+        using var http = server.For(CaselineServer.NewAgency());
+
+        await (await http.Put("/api/v1/clients/EX1", "[1,2]")).Problem(400);
+        await (await http.Put("/api/v1/clients/EX1/addresses/A1", "\"text\"")).Problem(400);
+    }
+
+    [Fact]
+    public async Task A_wrong_content_type_is_a_415_problem()
+    {
+        using var http = server.For(CaselineServer.NewAgency());
+
+        var response = await http.PutAsync("/api/v1/clients/EX1", new StringContent("""{"FirstName":"Ann"}""", Encoding.UTF8, "text/plain"), TestContext.Current.CancellationToken);
+
+        await response.Problem(415);
+    }
+
+    [Fact]
+    public async Task A_body_over_the_size_limit_is_a_413_problem()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = server.For(agency);
+        var huge = $$"""{"FirstName":"Ann","LastName":"Lee","Gender":"{{new string('x', 100_000)}}"}""";
+
+        await (await http.Put("/api/v1/clients/EX1", huge)).Problem(413);
+        Assert.Equal(0, server.Count($"SELECT COUNT(*) FROM clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{agency}'"));
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/nothing-here", 404)]
+    [InlineData("GET", "/api/v1/clients/EX1/boats", 404)]
+    [InlineData("PUT", "/api/v1/clients/EX1/boats/B1", 404)]
+    [InlineData("DELETE", "/api/v1/clients/EX1", 405)]
+    [InlineData("GET", "/api/v1/clients/NOPE", 404)]
+    [InlineData("GET", "/api/v1/clients/NOPE/messages", 404)]
+    [InlineData("GET", "/api/v1/sync/jobs/nope", 404)]
+    public async Task Unknown_routes_and_resources_are_problems(string method, string path, int status)
+    {
+        using var http = server.For(CaselineServer.NewAgency());
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method == "PUT")
+        {
+            request.Content = Http.Json("""{"Make":"x"}""");
+        }
+
+        await (await http.SendAsync(request, TestContext.Current.CancellationToken)).Problem(status);
+    }
+
+    [Fact]
+    public async Task An_item_of_an_unknown_client_is_a_404_and_stores_nothing()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = server.For(agency);
+
+        await (await http.Put("/api/v1/clients/NOPE/addresses/A1", """{"AddressType":"Home","Address":"1 Main"}""")).Problem(404);
+        await (await http.Delete("/api/v1/clients/NOPE/addresses/A1")).Problem(404);
+
+        Assert.Empty(server.Log(agency));
+    }
+
+    [Fact]
+    public async Task A_request_without_credentials_is_a_401()
+    {
+        using var http = server.CreateClient();
+
+        var response = await http.Get("/api/v1/clients");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private (long Clients, long Sections, long Messages) Snapshot(string agency) =>
+        (server.Count($"SELECT COUNT(*) FROM clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{agency}'"),
+         server.Count($"SELECT COUNT(*) FROM sections s JOIN agencies a ON a.id = s.agency_id WHERE a.name = '{agency}'"),
+         server.Count($"SELECT COUNT(*) FROM messages m JOIN agencies a ON a.id = m.agency_id WHERE a.name = '{agency}'"));
+}

@@ -101,6 +101,46 @@ public sealed class BulkSyncTests(CaselineServer server) : IClassFixture<Caselin
     }
 
     [Fact]
+    public async Task A_restarted_server_resumes_an_unfinished_job_after_its_last_committed_line()
+    {
+        var agency = CaselineServer.NewAgency();
+        var first = new CaselineServer { DeleteDataOnDispose = false };
+        using (var http = first.For(agency))
+        {
+            await http.Get("/api/v1/clients"); // the agency exists from its first request
+        }
+
+        await first.DisposeAsync();
+
+        // As a crash would leave it: lines 1-4 committed (with their counts), 5-10 not yet.
+        Directory.CreateDirectory(Path.Combine(first.DataDirectory, "sync"));
+        await File.WriteAllTextAsync(
+            Path.Combine(first.DataDirectory, "sync", "resumed.ndjson"),
+            string.Join('\n', Enumerable.Range(1, 10).Select(i => Profile(i))),
+            TestContext.Current.CancellationToken);
+        first.Execute(
+            $"INSERT INTO sync_jobs (id, agency_id, state, updated_by, created_at, started_at, total_lines, lines_done, created) " +
+            $"SELECT 'resumed', id, 'Running', 'officer@county.org', 1, 1, 10, 4, 4 FROM agencies WHERE name = '{agency}'");
+
+        await using var second = CaselineServer.OnData(first.DataDirectory);
+        using var client = second.For(agency);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        JsonObject job;
+        do
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            job = await (await client.Get("/api/v1/sync/jobs/resumed")).ReadObject();
+            Assert.True(DateTime.UtcNow < deadline, "the job was not resumed");
+        }
+        while ((string?)job["State"] != "Completed");
+
+        Assert.Equal(10, (long)job["Created"]!);
+        Assert.Equal(10, (long)job["LinesProcessed"]!);
+        Assert.Equal(Enumerable.Range(5, 6).Select(i => $"C{i:00000}"), second.Log(agency).Select(m => m.ClientId).Distinct());
+        Assert.False(File.Exists(Path.Combine(first.DataDirectory, "sync", "resumed.ndjson")));
+    }
+
+    [Fact]
     public async Task A_sync_upload_must_be_ndjson()
     {
         using var http = server.For(CaselineServer.NewAgency());

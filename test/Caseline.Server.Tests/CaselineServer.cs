@@ -17,13 +17,24 @@ namespace Caseline.Server.Tests;
 public sealed class CaselineServer : WebApplicationFactory<Program>
 {
     public CaselineServer()
+        : this(null)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "caseline-tests", Guid.NewGuid().ToString("N"));
+    }
+
+    private CaselineServer(string? dataDirectory)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "caseline-tests", Guid.NewGuid().ToString("N"));
         UseKestrel(0);
         StartServer();
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>A server on existing data, as after a restart.</summary>
+    public static CaselineServer OnData(string dataDirectory) => new(dataDirectory);
+
+    /// <summary>Whether disposing deletes the data; a test that restarts on the same data turns it off.</summary>
+    public bool DeleteDataOnDispose { get; set; } = true;
 
     public string DatabasePath => Path.Combine(DataDirectory, "caseline.db");
 
@@ -64,19 +75,27 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
     }
 
     /// <summary>A count straight from the database file.</summary>
-    public long Count(string sql)
+    public long Count(string sql) => (long)Execute(sql, readOnly: true)!;
+
+    /// <summary>Runs SQL straight against the database file, as an operator's tool would.</summary>
+    public object? Execute(string sql, bool readOnly = false)
     {
-        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode={(readOnly ? "ReadOnly" : "ReadWrite")};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
+        return command.ExecuteScalar();
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (!DeleteDataOnDispose)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

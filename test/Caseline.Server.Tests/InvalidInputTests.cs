@@ -114,6 +114,9 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     [InlineData("GET", "/api/v1/clients/NOPE", 404)]
     [InlineData("GET", "/api/v1/clients/NOPE/messages", 404)]
     [InlineData("GET", "/api/v1/sync/jobs/nope", 404)]
+    [InlineData("GET", "/api/v1/clients/EX1?asOf=yesterday", 400)]
+    [InlineData("GET", "/api/v1/clients?limit=lots", 400)]
+    [InlineData("GET", "/api/v1/clients?after=%%%", 400)]
     public async Task Unknown_routes_and_resources_are_problems(string method, string path, int status)
     {
         using var http = server.For(CaselineServer.NewAgency());

@@ -34,6 +34,14 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
     });
 
     private DateTimeOffset _lastCommit = DateTimeOffset.MinValue;
+    private long _commits;
+    private long _units;
+
+    /// <summary>Transactions committed so far.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Units of work committed so far; <see cref="Commits"/> / <see cref="Units"/> is the cost of durability per request.</summary>
+    public long Units => Interlocked.Read(ref _units);
 
     /// <summary>Runs <paramref name="work"/> in the next batch; completes once that batch is durably committed.</summary>
     public async Task<T> RunAsync<T>(Func<WriteScope, T> work, CancellationToken cancellationToken = default)
@@ -121,6 +129,8 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         }
 
         transaction.Commit();
+        Interlocked.Increment(ref _commits);
+        Interlocked.Add(ref _units, batch.Count);
         foreach (var work in batch)
         {
             work.Complete();

@@ -1,0 +1,191 @@
+using Caseline.Messages;
+using Caseline.Messages.Json;
+using Caseline.Server.Clients;
+using Caseline.Server.Storage;
+using Caseline.Server.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Caseline.Server.Tests;
+
+/// <summary>
+/// The storage contract, written once. Each provider runs it by deriving a class that says how to
+/// make a fresh, empty database.
+/// </summary>
+public abstract class StorageContractTests : IAsyncLifetime
+{
+    private WriteQueue? _writes;
+
+    private protected Database Database { get; private set; } = null!;
+
+    private protected WriteQueue Writes => _writes!;
+
+    private protected abstract Database CreateDatabase();
+
+    public async ValueTask InitializeAsync()
+    {
+        Database = CreateDatabase();
+        await new Migrator(Database, NullLogger<Migrator>.Instance).StartAsync(TestContext.Current.CancellationToken);
+        _writes = new WriteQueue(Database, TimeProvider.System, NullLogger<WriteQueue>.Instance);
+        await _writes.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        await Writes.StopAsync(CancellationToken.None);
+        Writes.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private Task<long> NewAgency(string name) => Writes.RunAsync(scope =>
+        scope.Connection.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, 0) RETURNING id", scope.Transaction, ("@name", name)));
+
+    private Task<T> Write<T>(long agency, Func<ProfileWriter, T> work) =>
+        Writes.RunAsync(scope => work(new ProfileWriter(scope, agency, "tester")));
+
+    private List<(long Position, string Body)> Log(long agency)
+    {
+        using var connection = Database.OpenReader();
+        using var command = connection.Command("SELECT position, body FROM messages WHERE agency_id = @agency ORDER BY position", null, ("@agency", agency));
+        using var reader = command.ExecuteReader();
+        var log = new List<(long, string)>();
+        while (reader.Read())
+        {
+            log.Add((reader.GetInt64(0), System.Text.Encoding.UTF8.GetString(reader.Bytes(1))));
+        }
+
+        return log;
+    }
+
+    [Fact]
+    public async Task Migrating_again_changes_nothing()
+    {
+        await new Migrator(Database, NullLogger<Migrator>.Instance).StartAsync(TestContext.Current.CancellationToken);
+
+        using var connection = Database.OpenReader();
+        Assert.Equal(Database.Migrations.Count, connection.Scalar<long>("SELECT MAX(version) FROM schema_version"));
+        Assert.Equal(Database.Migrations.Count, connection.Scalar<long>("SELECT COUNT(*) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task A_put_emits_created_then_updated_and_an_unchanged_put_emits_nothing()
+    {
+        var agency = await NewAgency("a");
+        await Write(agency, w => { w.CreateClient("EX1"); return 0; });
+
+        var verbs = new List<ChangeVerb?>
+        {
+            await Write(agency, w => w.Put("EX1", new AddressDetails("A1", "Home", "1 Main"))),
+            await Write(agency, w => w.Put("EX1", new AddressDetails("A1", "Home", "1 Main"))),
+            await Write(agency, w => w.Put("EX1", new AddressDetails("A1", "Work", "1 Main"))),
+            await Write(agency, w => w.Remove("EX1", Section.AddressDetails, "A1")),
+            await Write(agency, w => w.Remove("EX1", Section.AddressDetails, "A1")),
+        };
+
+        Assert.Equal([ChangeVerb.Created, null, ChangeVerb.Updated, ChangeVerb.Removed, null], verbs);
+        var log = Log(agency);
+        Assert.Equal([1L, 2, 3], log.Select(m => m.Position));
+        Assert.Equal(new AddressDetails("A1", "Work", "1 Main"), MessageReader.Read(log[2].Body).Details);
+    }
+
+    [Fact]
+    public async Task A_failing_unit_is_rolled_back_alone_and_its_batch_mates_commit()
+    {
+        var agency = await NewAgency("a");
+        await Write(agency, w => { w.CreateClient("EX1"); return 0; });
+
+        var units = Enumerable.Range(0, 40).Select(i => Write(agency, w =>
+        {
+            w.Put("EX1", new ContactDetails($"P{i}", "HomePhone", $"555-{i}"));
+            return i % 4 == 0 ? throw new InvalidOperationException("unit fails after writing") : i;
+        })).ToList();
+
+        foreach (var (unit, i) in units.Select((u, i) => (u, i)))
+        {
+            if (i % 4 == 0)
+            {
+                await Assert.ThrowsAsync<InvalidOperationException>(() => unit);
+            }
+            else
+            {
+                Assert.Equal(i, await unit);
+            }
+        }
+
+        var log = Log(agency);
+        Assert.Equal(30, log.Count);
+        Assert.Equal(Enumerable.Range(1, 30).Select(p => (long)p), log.Select(m => m.Position));
+        using var connection = Database.OpenReader();
+        Assert.Equal(30, connection.Scalar<long>("SELECT COUNT(*) FROM sections WHERE agency_id = @agency", null, ("@agency", agency)));
+    }
+
+    [Fact]
+    public async Task Concurrent_units_share_commits_and_each_agency_counts_its_own_positions()
+    {
+        var first = await NewAgency("first");
+        var second = await NewAgency("second");
+        await Write(first, w => { w.CreateClient("EX1"); return 0; });
+        await Write(second, w => { w.CreateClient("EX1"); return 0; });
+        var (commits, units) = (Writes.Commits, Writes.Units);
+
+        await Task.WhenAll(Enumerable.Range(0, 400).Select(i =>
+            Write(i % 2 == 0 ? first : second, w => w.Put("EX1", new AddressDetails($"A{i}", "Home", $"{i} Main")))));
+
+        Assert.Equal(400, Writes.Units - units);
+        Assert.True(Writes.Commits - commits < 200, $"{Writes.Commits - commits} commits for 400 units: writes are not grouped");
+        Assert.Equal(Enumerable.Range(1, 200).Select(p => (long)p), Log(first).Select(m => m.Position));
+        Assert.Equal(Enumerable.Range(1, 200).Select(p => (long)p), Log(second).Select(m => m.Position));
+    }
+
+    [Fact]
+    public async Task Reads_see_only_their_own_agency()
+    {
+        var first = await NewAgency("first");
+        var second = await NewAgency("second");
+        await Write(first, w => { w.CreateClient("EX1"); return w.Put("EX1", new EmailDetails("first@example.org")); });
+        await Write(second, w => { w.CreateClient("EX1"); return w.Put("EX1", new EmailDetails("second@example.org")); });
+        var queries = new ProfileQueries(Database);
+
+        Assert.Equal("first@example.org", queries.Profile(first, "EX1")!.Email);
+        Assert.Equal("second@example.org", queries.Profile(second, "EX1")!.Email);
+        Assert.Null(queries.Profile(first + second + 1, "EX1"));
+        Assert.Single(queries.Timeline(first, "EX1", 0, 10)!);
+    }
+
+    [Fact]
+    public async Task Commit_times_never_go_backwards()
+    {
+        var agency = await NewAgency("a");
+        await Write(agency, w => { w.CreateClient("EX1"); return 0; });
+        for (var i = 0; i < 50; i++)
+        {
+            await Write(agency, w => w.Put("EX1", new EmailDetails($"e{i}@example.org")));
+        }
+
+        var times = Log(agency).Select(m => MessageReader.Read(m.Body).Action.OccurredOn).ToList();
+        Assert.Equal(times.Order(), times);
+    }
+}
+
+public sealed class SqliteStorageContractTests : StorageContractTests
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "caseline-storage", Guid.NewGuid().ToString("N"));
+
+    private protected override Database CreateDatabase() => new SqliteDatabase(Path.Combine(_directory, "caseline.db"));
+
+    [Fact]
+    public void The_writer_commits_durably_in_wal_mode()
+    {
+        using var writer = Database.OpenWriter();
+
+        Assert.Equal("wal", writer.Scalar<string>("PRAGMA journal_mode"));
+        Assert.Equal(2, writer.Scalar<long>("PRAGMA synchronous")); // FULL: the WAL is fsynced at every commit
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -8,6 +8,8 @@ using Caseline.Server.Identity;
 using Caseline.Server.Lookups;
 using Caseline.Server.Storage;
 using Caseline.Server.Sync;
+using Caseline.Server.Transmit;
+using Caseline.Server.Webhooks;
 using Scalar.AspNetCore;
 
 // Settings files travel with the binaries; relative data paths stay relative to where the server was started.
@@ -30,6 +32,8 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 
 
 builder.Services.AddStorage();
 builder.Services.AddBulkSync();
+builder.Services.AddTransmit();
+builder.Services.AddWebhooks(options);
 builder.Services.AddCaselineAuthentication();
 
 var app = builder.Build();
@@ -49,6 +53,8 @@ var api = app.MapGroup("/api/v1").RequireAuthorization();
 api.MapClients();
 api.MapLookups();
 api.MapBulkSync();
+api.MapFeed();
+api.MapWebhooks();
 
 app.Run();
 

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Caseline.Messages;
 using Caseline.Messages.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 
@@ -16,22 +18,31 @@ namespace Caseline.Server.Tests;
 /// </summary>
 public sealed class CaselineServer : WebApplicationFactory<Program>
 {
+    private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly Action<IServiceCollection>? _services;
+
     public CaselineServer()
-        : this(null)
+        : this(null, null, null)
     {
     }
 
-    private CaselineServer(string? dataDirectory)
+    private CaselineServer(string? dataDirectory, IReadOnlyDictionary<string, string>? settings, Action<IServiceCollection>? services)
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "caseline-tests", Guid.NewGuid().ToString("N"));
+        _settings = settings ?? new Dictionary<string, string>();
+        _services = services;
         UseKestrel(0);
         StartServer();
     }
 
+    /// <summary>A server with extra settings or services (a fake clock, say).</summary>
+    public static CaselineServer With(IReadOnlyDictionary<string, string>? settings = null, Action<IServiceCollection>? services = null) =>
+        new(null, settings, services);
+
     public string DataDirectory { get; }
 
     /// <summary>A server on existing data, as after a restart.</summary>
-    public static CaselineServer OnData(string dataDirectory) => new(dataDirectory);
+    public static CaselineServer OnData(string dataDirectory) => new(dataDirectory, null, null);
 
     /// <summary>Whether disposing deletes the data; a test that restarts on the same data turns it off.</summary>
     public bool DeleteDataOnDispose { get; set; } = true;
@@ -44,6 +55,17 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
         builder.UseSetting("Caseline:DataDirectory", DataDirectory);
         builder.UseSetting("Caseline:DevelopmentAuthentication", "true");
         builder.UseSetting("Caseline:MaxRequestBodyBytes", (64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Caseline:Webhooks:AllowPrivateNetworks", "true"); // the test receivers listen on loopback
+        builder.UseSetting("Caseline:Webhooks:PollInterval", "00:00:00.050");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
     }
 
     /// <summary>An HTTP client speaking for <paramref name="agency"/> as <paramref name="user"/>.</summary>

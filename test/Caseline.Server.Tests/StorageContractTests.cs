@@ -26,7 +26,7 @@ public abstract class StorageContractTests : IAsyncLifetime
     {
         Database = CreateDatabase();
         await new Migrator(Database, NullLogger<Migrator>.Instance).StartAsync(TestContext.Current.CancellationToken);
-        _writes = new WriteQueue(Database, TimeProvider.System, NullLogger<WriteQueue>.Instance);
+        _writes = new WriteQueue(Database, TimeProvider.System, new LogSignal(), NullLogger<WriteQueue>.Instance);
         await _writes.StartAsync(TestContext.Current.CancellationToken);
     }
 

@@ -105,10 +105,15 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
             scope.Transaction, ("@agency", agencyId));
         var message = ClientMessage.Create(clientId, details, verb, scope.Now, updatedBy);
         scope.Connection.Execute(
-            "INSERT INTO messages (agency_id, position, client_id, sub_type, occurred_on, body) VALUES (@agency, @position, @client, @subType, @occurredOn, @body)",
+            """
+            INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body)
+            VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body)
+            """,
             scope.Transaction, ("@agency", agencyId), ("@position", position), ("@client", clientId), ("@subType", details.SubType),
+            ("@activity", message.Activity.Identifier.ToString("D")),
             ("@occurredOn", scope.Now.UtcTicks), ("@body", MessageWriter.ToUtf8Bytes(message)));
         MessagesWritten++;
+        scope.MessagesAppended = true;
 
         var removed = verb == ChangeVerb.Removed;
         if (details is PersonalDetails personal)

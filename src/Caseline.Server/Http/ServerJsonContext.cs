@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Caseline.Server.Clients;
 using Caseline.Server.Lookups;
 using Caseline.Server.Sync;
+using Caseline.Server.Webhooks;
 
 namespace Caseline.Server.Http;
 
@@ -14,4 +15,13 @@ namespace Caseline.Server.Http;
 [JsonSerializable(typeof(SyncJob))]
 [JsonSerializable(typeof(IReadOnlyList<SyncJob>))]
 [JsonSerializable(typeof(IReadOnlyList<SyncLineError>))]
+[JsonSerializable(typeof(IReadOnlyList<string>))]
+[JsonSerializable(typeof(WebhookEndpointRequest))]
+[JsonSerializable(typeof(WebhookEndpoint))]
+[JsonSerializable(typeof(List<WebhookEndpoint>))]
+[JsonSerializable(typeof(RotatedSecret))]
+[JsonSerializable(typeof(DeliveryList))]
+[JsonSerializable(typeof(Delivery))]
+[JsonSerializable(typeof(RecoverRequest))]
+[JsonSerializable(typeof(RecoverResult))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -21,6 +21,9 @@ internal abstract class Database
     /// <summary>Opens the connection the write queue keeps for its whole life.</summary>
     public abstract DbConnection OpenWriter();
 
+    /// <summary>Starts a read-only transaction whose queries all see one snapshot.</summary>
+    public abstract DbTransaction BeginRead(DbConnection connection);
+
     /// <summary>Starts a write transaction that takes the write lock at once.</summary>
     public abstract DbTransaction BeginWrite(DbConnection connection);
 }

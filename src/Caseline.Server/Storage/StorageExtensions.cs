@@ -12,6 +12,7 @@ internal static class StorageExtensions
     {
         services.AddSingleton<Database>(sp => new SqliteDatabase(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DatabasePath));
         services.AddHostedService<Migrator>();
+        services.AddSingleton<LogSignal>();
         services.AddSingleton<WriteQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteQueue>());
         services.AddSingleton<ProfileQueries>();

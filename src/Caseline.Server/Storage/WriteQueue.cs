@@ -14,6 +14,23 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
 
     /// <summary>The commit time of every change in this batch; never earlier than the previous batch's.</summary>
     public DateTimeOffset Now { get; } = now;
+
+    /// <summary>Set by a unit that appended to a message log, so that readers waiting on the log are woken after the commit.</summary>
+    public bool MessagesAppended { get; set; }
+}
+
+/// <summary>
+/// Wakes whoever waits for the log to grow (long-polling feed readers, the webhook dispatcher) once a
+/// commit that appended messages is durable. A waiter re-reads the log; a missed pulse costs at most its poll interval.
+/// </summary>
+internal sealed class LogSignal
+{
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A task that completes at the next pulse.</summary>
+    public Task Next => Volatile.Read(ref _next).Task;
+
+    public void Pulse() => Interlocked.Exchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }
 
 /// <summary>
@@ -23,7 +40,7 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
 /// writes are serialised: a client's changes, and an agency's log positions, follow commit order.
 /// A unit that throws is rolled back alone; its batch-mates still commit.
 /// </summary>
-internal sealed partial class WriteQueue(Database database, TimeProvider clock, ILogger<WriteQueue> logger) : BackgroundService
+internal sealed partial class WriteQueue(Database database, TimeProvider clock, LogSignal signal, ILogger<WriteQueue> logger) : BackgroundService
 {
     public const int MaxBatch = 512;
 
@@ -131,6 +148,11 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         transaction.Commit();
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _units, batch.Count);
+        if (scope.MessagesAppended)
+        {
+            signal.Pulse();
+        }
+
         foreach (var work in batch)
         {
             work.Complete();

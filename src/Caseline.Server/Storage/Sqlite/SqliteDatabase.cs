@@ -95,6 +95,55 @@ internal sealed class SqliteDatabase : Database
             PRIMARY KEY (agency_id, kind, value)
         ) WITHOUT ROWID;
         """,
+        """
+        ALTER TABLE messages ADD COLUMN activity_id TEXT;
+        CREATE TABLE webhook_endpoints (
+            id                    TEXT    PRIMARY KEY,
+            agency_id             INTEGER NOT NULL REFERENCES agencies (id),
+            url                   TEXT    NOT NULL,
+            description           TEXT,
+            sub_types             TEXT,
+            enabled               INTEGER NOT NULL,
+            disabled_reason       TEXT,
+            secret                TEXT    NOT NULL,
+            previous_secret       TEXT,
+            previous_secret_until INTEGER,
+            created_at            INTEGER NOT NULL,
+            updated_at            INTEGER NOT NULL,
+            last_success_at       INTEGER,
+            failing_since         INTEGER,
+            enqueued_through      INTEGER NOT NULL
+        );
+        CREATE INDEX webhook_endpoints_by_agency ON webhook_endpoints (agency_id);
+        CREATE TABLE deliveries (
+            id              INTEGER PRIMARY KEY,
+            endpoint_id     TEXT    NOT NULL,
+            position        INTEGER NOT NULL,
+            client_id       TEXT    NOT NULL,
+            state           TEXT    NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            attempt_base    INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            lease_until     INTEGER,
+            last_status     INTEGER,
+            last_error      TEXT,
+            created_at      INTEGER NOT NULL,
+            finished_at     INTEGER,
+            UNIQUE (endpoint_id, position)
+        );
+        CREATE INDEX deliveries_open ON deliveries (endpoint_id, client_id, position) WHERE state IN ('Pending', 'Retrying', 'InFlight');
+        CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('Pending', 'Retrying', 'InFlight');
+        CREATE INDEX deliveries_by_state ON deliveries (endpoint_id, state, id);
+        CREATE TABLE delivery_attempts (
+            delivery_id INTEGER NOT NULL,
+            attempt     INTEGER NOT NULL,
+            at          INTEGER NOT NULL,
+            status_code INTEGER,
+            latency_ms  REAL    NOT NULL,
+            error       TEXT,
+            PRIMARY KEY (delivery_id, attempt)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public override DbConnection OpenReader()
@@ -113,6 +162,10 @@ internal sealed class SqliteDatabase : Database
         connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
         return connection;
     }
+
+    // A deferred transaction takes its WAL snapshot at the first read and keeps it to the end.
+    public override DbTransaction BeginRead(DbConnection connection) =>
+        ((SqliteConnection)connection).BeginTransaction(deferred: true);
 
     public override DbTransaction BeginWrite(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(deferred: false);

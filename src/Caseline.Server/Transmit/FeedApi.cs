@@ -1,0 +1,81 @@
+using Caseline.Messages;
+using Caseline.Server.Http;
+using Caseline.Server.Identity;
+using Caseline.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Caseline.Server.Transmit;
+
+/// <summary>The pull feed: an agency's messages in log order, cursor-paged, with long polling.</summary>
+internal static class FeedApi
+{
+    private const int DefaultLimit = 100;
+    private const int MaxLimit = 1000;
+    private const int MaxWaitSeconds = 60;
+
+    public static IServiceCollection AddTransmit(this IServiceCollection services) => services.AddSingleton<MessageFeed>();
+
+    public static RouteGroupBuilder MapFeed(this RouteGroupBuilder api)
+    {
+        api.MapGroup("/transmit").WithTags("Transmit").MapGet("/messages", Read)
+            .WithSummary("Read the agency's messages after a cursor")
+            .WithDescription("No cursor: from the beginning. limit: 1 to 1000 (default 100). wait: up to 60 seconds to hold an empty page open until a message arrives. Filters: subType, clientId.");
+        return api;
+    }
+
+    private static async Task<Results<MessagePage, ValidationProblem>> Read(
+        HttpContext context, MessageFeed feed, LogSignal signal, TimeProvider clock,
+        string? after, int? limit, int? wait, string? subType, string? clientId, CancellationToken ct)
+    {
+        var caller = Caller.From(context.User);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (!Cursor.TryDecode(after, out long position))
+        {
+            errors["after"] = ["after is invalid"];
+        }
+
+        if (limit is < 1 or > MaxLimit)
+        {
+            errors["limit"] = ["limit is invalid"];
+        }
+
+        if (wait is < 0 or > MaxWaitSeconds)
+        {
+            errors["wait"] = ["wait is invalid"];
+        }
+
+        var section = subType is null ? null : Section.Find(subType.Trim());
+        if (subType is not null && section is null)
+        {
+            errors["subType"] = ["subType is invalid"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        var deadline = clock.GetUtcNow().AddSeconds(wait ?? 0);
+        while (true)
+        {
+            // Take the signal before reading, so a commit between the read and the wait is not missed.
+            var grown = signal.Next;
+            var page = feed.Read(caller.AgencyId, position, limit ?? DefaultLimit, section?.Name, string.IsNullOrWhiteSpace(clientId) ? null : clientId.Trim());
+            var remaining = deadline - clock.GetUtcNow();
+            if (page.Messages.Count > 0 || remaining <= TimeSpan.Zero)
+            {
+                return new MessagePage(page.Messages, Cursor.Encode(page.Cursor), page.HasMore);
+            }
+
+            position = page.Cursor;
+            try
+            {
+                await grown.WaitAsync(remaining < TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1), clock, ct);
+            }
+            catch (TimeoutException)
+            {
+                // Poll again: another process may have written (a shared database has no in-process signal).
+            }
+        }
+    }
+}

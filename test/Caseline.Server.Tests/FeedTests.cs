@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Caseline.Server.Tests;
+
+public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineServer>
+{
+    private static async Task<JsonObject> Page(HttpClient http, string? cursor, string query = "")
+    {
+        var response = await http.Get("/api/v1/transmit/messages?" + query + (cursor is null ? "" : "&after=" + Uri.EscapeDataString(cursor)));
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}");
+        return await response.ReadObject();
+    }
+
+    private static List<long> Positions(JsonObject page) => [.. page["Messages"]!.AsArray().Select(m => (long)m!["Position"]!)];
+
+    [Fact]
+    public async Task Readers_paging_while_writers_commit_see_every_message_exactly_once()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var setup = server.For(agency);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(c => setup.Put($"/api/v1/clients/C{c}", """{"FirstName":"Ann","LastName":"Lee"}""")));
+        using var done = new CancellationTokenSource();
+
+        var writers = Enumerable.Range(0, 20).Select(async c =>
+        {
+            using var http = server.For(agency);
+            for (var i = 0; i < 25; i++)
+            {
+                Assert.True((await http.Put($"/api/v1/clients/C{c}/contacts/P{i % 4}", $$"""{"ContactType":"HomePhone","Contact":"555-{{i}}"}""")).IsSuccessStatusCode);
+            }
+        }).ToList();
+        var readers = Enumerable.Range(0, 3).Select(async r =>
+        {
+            using var http = server.For(agency);
+            var seen = new List<long>();
+            string? cursor = null;
+            while (true)
+            {
+                var page = await Page(http, cursor, $"limit={3 + r}&wait=1");
+                seen.AddRange(Positions(page));
+                cursor = (string?)page["Cursor"];
+                if (done.IsCancellationRequested && !(bool)page["HasMore"]! && Positions(page).Count == 0)
+                {
+                    return seen;
+                }
+            }
+        }).ToList();
+
+        await Task.WhenAll(writers);
+        await done.CancelAsync();
+        var total = server.Log(agency).Count;
+        foreach (var seen in await Task.WhenAll(readers))
+        {
+            Assert.Equal(Enumerable.Range(1, total).Select(p => (long)p), seen);
+        }
+    }
+
+    [Fact]
+    public async Task Pages_carry_the_stored_bytes_and_filters_narrow_them()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = server.For(agency);
+        await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee","Email":"a@b.co"}""");
+        await http.Put("/api/v1/clients/B", """{"FirstName":"Bob","LastName":"Lee"}""");
+        await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
+
+        var all = await Page(http, null);
+        var personal = await Page(http, null, "subType=personal%20details");
+        var clientA = await Page(http, null, "clientId=A");
+        var raw = await (await http.Get("/api/v1/transmit/messages")).Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal([1L, 2, 3, 4], Positions(all));
+        Assert.Equal([1L, 3], Positions(personal));
+        Assert.Equal([1L, 2, 4], Positions(clientA));
+        Assert.All(server.Log(agency), m => Assert.True(raw.AsSpan().IndexOf(m.Body) > 0));
+        var after = await Page(http, (string?)personal["Cursor"], "subType=Personal Details");
+        Assert.Empty(Positions(after));
+        await (await http.Get("/api/v1/transmit/messages?subType=Boat")).Problem(400);
+        await (await http.Get("/api/v1/transmit/messages?limit=1001")).Problem(400);
+        await (await http.Get("/api/v1/transmit/messages?wait=61")).Problem(400);
+        await (await http.Get("/api/v1/transmit/messages?after=nonsense")).Problem(400);
+    }
+
+    [Fact]
+    public async Task A_long_poll_returns_with_a_message_written_while_it_waits()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = server.For(agency);
+        await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee"}""");
+        var cursor = (string?)(await Page(http, null))["Cursor"];
+        var stopwatch = Stopwatch.StartNew();
+
+        var waiting = Page(http, cursor, "wait=60");
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+        Assert.False(waiting.IsCompleted, "the page must wait for a message");
+        await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
+        var page = await waiting;
+
+        Assert.Equal([2L], Positions(page));
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(50), "the page waited out its whole time instead of returning with the message");
+    }
+
+    [Fact]
+    public async Task A_long_poll_returns_empty_when_its_wait_runs_out()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = server.For(agency);
+        await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee"}""");
+        var cursor = (string?)(await Page(http, null))["Cursor"];
+
+        var page = await Page(http, cursor, "wait=1");
+
+        Assert.Empty(Positions(page));
+        Assert.Equal(cursor, (string?)page["Cursor"]);
+        Assert.False((bool)page["HasMore"]!);
+    }
+}

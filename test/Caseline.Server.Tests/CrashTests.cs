@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Caseline.Messages;
+using Caseline.Messages.Json;
+
+namespace Caseline.Server.Tests;
+
+/// <summary>
+/// The real server process, killed with SIGKILL at random moments while writers write and a receiver
+/// listens: nothing acknowledged is lost, every message is delivered, each client's order holds.
+/// </summary>
+public sealed class CrashTests
+{
+    private const string Agency = "crash-agency";
+
+    [Fact]
+    public async Task Killing_the_server_at_random_moments_loses_nothing_acknowledged()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var data = Path.Combine(Path.GetTempPath(), "caseline-crash", Guid.NewGuid().ToString("N"));
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var server = new ServerProcess(data);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Add("Caseline-Agency", Agency);
+        http.DefaultRequestHeaders.Add("Caseline-User", "writer@county.org");
+        await server.StartAsync(ct);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/v1/transmit/webhooks", new { Url = receiver.Url }, ct)).StatusCode);
+
+        var acknowledged = new ConcurrentBag<(string Client, string Address)>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var seq = 0; !stop.IsCancellationRequested; seq++)
+            {
+                var client = $"W{w}C{seq % 5}";
+                var address = $"{w}-{seq} Main St";
+                try
+                {
+                    var response = await http.PutAsync(
+                        $"/api/v1/clients/{client}", Http.Json("""{"FirstName":"Ann","LastName":"Lee"}"""), CancellationToken.None);
+                    response = await http.PutAsync(
+                        $"/api/v1/clients/{client}/addresses/H", Http.Json($$"""{"AddressType":"Home","Address":"{{address}}"}"""), CancellationToken.None);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        acknowledged.Add((client, address));
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    await Task.Delay(50, CancellationToken.None); // the server is down: not acknowledged
+                }
+            }
+        }, CancellationToken.None)).ToList();
+
+        var random = new Random(2026);
+        for (var kill = 0; kill < 5; kill++)
+        {
+            await Task.Delay(random.Next(300, 1500), ct);
+            server.Kill();
+            await server.StartAsync(ct);
+        }
+
+        await Task.Delay(500, ct);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        var feed = await ReadFeed(http, ct);
+        Assert.True(acknowledged.Count > 50, $"only {acknowledged.Count} updates were acknowledged");
+        foreach (var (client, address) in acknowledged)
+        {
+            Assert.Single(feed, m => m.Message.Client.IntegrationId == client && m.Message.Details is AddressDetails a && a.Address == address);
+        }
+
+        var positions = feed.ToDictionary(m => m.Message.Activity.Identifier.ToString("D"), m => (m.Position, m.Message.Client.IntegrationId));
+        await WebhookTests.Until(() => positions.Keys.All(receiver.Requests.Select(r => r.Id).ToHashSet().Contains), "every message at the receiver", seconds: 60);
+        foreach (var client in receiver.Requests.Select(r => positions[r.Id]).GroupBy(p => p.IntegrationId))
+        {
+            var order = client.Select(p => p.Position).Distinct().ToList();
+            Assert.Equal(order.Order(), order);
+        }
+    }
+
+    private static async Task<List<(long Position, ClientMessage Message)>> ReadFeed(HttpClient http, CancellationToken ct)
+    {
+        var feed = new List<(long, ClientMessage)>();
+        string? cursor = null;
+        bool more;
+        do
+        {
+            var page = (await http.GetFromJsonAsync<JsonObject>("/api/v1/transmit/messages?limit=1000" + (cursor is null ? "" : "&after=" + cursor), ct))!;
+            feed.AddRange(page["Messages"]!.AsArray().Select(m => ((long)m!["Position"]!, MessageReader.Read(m["Message"]!.ToJsonString()))));
+            cursor = (string?)page["Cursor"];
+            more = (bool)page["HasMore"]!;
+        }
+        while (more);
+
+        Assert.Equal(Enumerable.Range(1, feed.Count).Select(p => (long)p), feed.Select(m => m.Item1));
+        return feed;
+    }
+
+    /// <summary>The server as its own process (the build's Caseline.Server.dll), started and killed by the test.</summary>
+    private sealed class ServerProcess(string dataDirectory) : IAsyncDisposable
+    {
+        private readonly int _port = FreePort();
+        private Process? _process;
+
+        public string Url => $"http://127.0.0.1:{_port}";
+
+        public async Task StartAsync(CancellationToken ct)
+        {
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+            {
+                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Caseline.Server.dll"), "--urls", Url },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                Environment =
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                    ["Caseline__DataDirectory"] = dataDirectory,
+                    ["Caseline__DevelopmentAuthentication"] = "true",
+                    ["Caseline__Webhooks__AllowPrivateNetworks"] = "true",
+                    ["Caseline__Webhooks__PollInterval"] = "00:00:00.050",
+                    ["Caseline__Webhooks__Lease"] = "00:00:02",
+                    ["Logging__LogLevel__Default"] = "Warning",
+                },
+            };
+            _process = Process.Start(start)!;
+            _process.OutputDataReceived += (_, _) => { };
+            _process.ErrorDataReceived += (_, _) => { };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+
+            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                Assert.False(_process.HasExited, "the server exited while starting");
+                try
+                {
+                    if ((await probe.GetAsync(Url + "/health", ct)).IsSuccessStatusCode)
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "the server did not start");
+                await Task.Delay(50, ct);
+            }
+        }
+
+        /// <summary>SIGKILL: no shutdown, no flush, as a power cut leaves a process.</summary>
+        public void Kill()
+        {
+            _process!.Kill();
+            _process.WaitForExit();
+            _process.Dispose();
+            _process = null;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (_process is { HasExited: false })
+            {
+                Kill();
+            }
+
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+}

@@ -7,12 +7,9 @@ internal sealed class CaselineOptions
 {
     public const string Section = "Caseline";
 
-    /// <summary>Where the SQLite database, spooled bulk uploads and keys live. Default <c>./data</c>.</summary>
+    /// <summary>Where the SQLite database, spooled bulk uploads and Data Protection keys live. Default <c>./data</c>.</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";
-
-    /// <summary>Accept the <c>Caseline-Agency</c>/<c>Caseline-User</c> headers instead of tokens. Default false; the Development settings turn it on.</summary>
-    public bool DevelopmentAuthentication { get; set; }
 
     /// <summary>The largest request body, except bulk sync uploads. Default 1 MiB.</summary>
     [Range(1024, int.MaxValue)]

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using Caseline.Messages;
 using Caseline.Messages.Json;
 using Caseline.Server;
+using Caseline.Server.Audit;
 using Caseline.Server.Clients;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
@@ -21,6 +22,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
 builder.Services.AddHealthChecks();
 builder.Services.AddOpenApi();
+builder.Services.AddHttpContextAccessor();
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
     json.SerializerOptions.PropertyNamingPolicy = null;
@@ -31,16 +33,20 @@ builder.Services.ConfigureHttpJsonOptions(json =>
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
 
 builder.Services.AddStorage();
+builder.Services.AddWebhooks(options);
+builder.Services.AddTokenServer();
+builder.Services.AddAccessControl();
 builder.Services.AddBulkSync();
 builder.Services.AddTransmit();
-builder.Services.AddWebhooks(options);
-builder.Services.AddCaselineAuthentication();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRouting();
+app.Use(AuditApi.Middleware);
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapGet("/", () => TypedResults.Text("Caseline integration server. API reference: /scalar\n")).ExcludeFromDescription();
 app.MapHealthChecks("/health");
@@ -48,13 +54,18 @@ app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapGet("/schemas/client-profile-message.json", () => TypedResults.Text(MessageSchema.Text, MessageSchema.MediaType))
     .WithTags("Schemas").WithSummary("The JSON Schema of the Transmit message");
+app.MapTokenEndpoint();
 
-var api = app.MapGroup("/api/v1").RequireAuthorization();
-api.MapClients();
-api.MapLookups();
-api.MapBulkSync();
-api.MapFeed();
-api.MapWebhooks();
+var api = app.MapGroup("/api/v1").RequireRateLimiting(AccessControl.RateLimitPolicy);
+var integration = api.MapGroup("").RequireAuthorization(Policies.Integration);
+integration.MapClients();
+integration.MapLookups();
+integration.MapBulkSync();
+integration.MapFeed();
+api.MapGroup("").RequireAuthorization(Policies.WebhookManagement).MapWebhooks();
+var admin = api.MapGroup("/admin");
+admin.MapPlatformAdministration();
+admin.MapGroup("").RequireAuthorization(Policies.AgencyAdministration).MapAgencyAdministration().MapAudit();
 
 app.Run();
 

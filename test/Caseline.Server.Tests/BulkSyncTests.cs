@@ -38,7 +38,7 @@ public sealed class BulkSyncTests(CaselineServer server) : IClassFixture<Caselin
     public async Task Ten_thousand_profiles_then_the_same_again_then_one_percent_changed()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         const int count = 10_000;
         var file = string.Join('\n', Enumerable.Range(0, count).Select(i => Profile(i))) + "\n";
 
@@ -73,7 +73,7 @@ public sealed class BulkSyncTests(CaselineServer server) : IClassFixture<Caselin
     public async Task Invalid_lines_are_counted_with_reasons_and_change_nothing()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         var lines = new[]
         {
             Profile(1),
@@ -105,7 +105,7 @@ public sealed class BulkSyncTests(CaselineServer server) : IClassFixture<Caselin
     {
         var agency = CaselineServer.NewAgency();
         var first = new CaselineServer { DeleteDataOnDispose = false };
-        using (var http = first.For(agency))
+        using (var http = await first.ForAsync(agency))
         {
             await http.Get("/api/v1/clients"); // the agency exists from its first request
         }
@@ -123,7 +123,7 @@ public sealed class BulkSyncTests(CaselineServer server) : IClassFixture<Caselin
             $"SELECT 'resumed', id, 'Running', 'officer@county.org', 1, 1, 10, 4, 4 FROM agencies WHERE name = '{agency}'");
 
         await using var second = CaselineServer.OnData(first.DataDirectory);
-        using var client = second.For(agency);
+        using var client = await second.ForAsync(agency);
         var deadline = DateTime.UtcNow.AddMinutes(1);
         JsonObject job;
         do
@@ -143,7 +143,7 @@ public sealed class BulkSyncTests(CaselineServer server) : IClassFixture<Caselin
     [Fact]
     public async Task A_sync_upload_must_be_ndjson()
     {
-        using var http = server.For(CaselineServer.NewAgency());
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
 
         var response = await http.PostAsync("/api/v1/sync/clients", Http.Json("{}"), TestContext.Current.CancellationToken);
 
@@ -154,9 +154,9 @@ public sealed class BulkSyncTests(CaselineServer server) : IClassFixture<Caselin
     public async Task Jobs_are_listed_and_belong_to_their_agency()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         var job = await RunJob(http, Profile(3));
-        using var other = server.For(CaselineServer.NewAgency());
+        using var other = await server.ForAsync(CaselineServer.NewAgency());
 
         var mine = await (await http.Get("/api/v1/sync/jobs")).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         var theirs = await other.Get($"/api/v1/sync/jobs/{job["Id"]}");

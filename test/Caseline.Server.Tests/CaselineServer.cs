@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -9,6 +11,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Caseline.Server.Tests;
 
@@ -51,9 +54,12 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_settings.GetValueOrDefault("Environment", "Testing"));
         builder.UseSetting("Caseline:DataDirectory", DataDirectory);
-        builder.UseSetting("Caseline:DevelopmentAuthentication", "true");
+        builder.UseSetting("Caseline:Bootstrap:AdminEmail", PlatformAdmin);
+        builder.UseSetting("Caseline:Bootstrap:AdminPassword", Password);
+        builder.UseSetting("Caseline:Identity:PasswordHashIterations", "1000"); // the cost is in the hash; tests need many
+        builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(Logs)));
         builder.UseSetting("Caseline:MaxRequestBodyBytes", (64 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Caseline:Webhooks:AllowPrivateNetworks", "true"); // the test receivers listen on loopback
         builder.UseSetting("Caseline:Webhooks:PollInterval", "00:00:00.050");
@@ -68,13 +74,74 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
         }
     }
 
-    /// <summary>An HTTP client speaking for <paramref name="agency"/> as <paramref name="user"/>.</summary>
-    public HttpClient For(string agency, string user = "officer@county.org")
+    public const string PlatformAdmin = "platform@caseline.test";
+    public const string Password = "correct-horse-battery";
+
+    private readonly ConcurrentDictionary<string, Task<string>> _tokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<string>> _agencies = new(StringComparer.Ordinal);
+
+    /// <summary>Everything the server logged, formatted, exceptions included.</summary>
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    /// <summary>The login a test user of an agency has: <c>officer@&lt;agency&gt;.test</c> for <c>officer</c>.</summary>
+    public static string Login(string agency, string user = "officer") => user.Contains('@', StringComparison.Ordinal) ? user : $"{user}@{agency}.test";
+
+    /// <summary>
+    /// An HTTP client with a real bearer token for <paramref name="user"/>, an administrator of
+    /// <paramref name="agency"/>. The agency and the user are created through the admin API on first use,
+    /// and the token comes from the token endpoint (password grant, first-party client).
+    /// </summary>
+    public async Task<HttpClient> ForAsync(string agency, string user = "officer", string scope = "openid caseIntegrationApi")
     {
+        var login = Login(agency, user);
+        var token = await _tokens.GetOrAdd($"{login} {scope}", _ => TokenFor(agency, login, scope));
         var client = CreateClient();
-        client.DefaultRequestHeaders.Add("Caseline-Agency", agency);
-        client.DefaultRequestHeaders.Add("Caseline-User", user);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
+    }
+
+    /// <summary>A token from the password grant, with the first-party public client.</summary>
+    public async Task<string> PasswordToken(string login, string password = Password, string scope = "openid caseIntegrationApi", string? clientId = "caseline", string? clientSecret = null)
+    {
+        using var http = CreateClient();
+        var form = new Dictionary<string, string> { ["grant_type"] = "password", ["scope"] = scope, ["username"] = login, ["password"] = password };
+        if (clientSecret is null && clientId is not null)
+        {
+            form["client_id"] = clientId;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/identity/connect/token") { Content = new FormUrlEncodedContent(form) };
+        if (clientSecret is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{clientId}:{clientSecret}")));
+        }
+
+        var response = await http.SendAsync(request);
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.True(response.IsSuccessStatusCode, $"token request failed: {body}");
+        return (string)body!["access_token"]!;
+    }
+
+    private async Task<string> TokenFor(string agency, string login, string scope)
+    {
+        var admin = await _agencies.GetOrAdd(agency, async name =>
+        {
+            using var platform = CreateClient();
+            platform.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await PasswordToken(PlatformAdmin));
+            var created = await platform.PostAsJsonAsync("/api/v1/admin/agencies", new { Name = name, AdminEmail = login, AdminPassword = Password });
+            // 409: it exists already, as after a restart on the same data.
+            Assert.True(created.IsSuccessStatusCode || created.StatusCode == HttpStatusCode.Conflict, $"creating the agency failed: {(int)created.StatusCode}");
+            return login;
+        });
+        if (admin != login)
+        {
+            using var agencyAdmin = CreateClient();
+            agencyAdmin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await PasswordToken(admin));
+            var created = await agencyAdmin.PostAsJsonAsync("/api/v1/admin/users", new { Login = login, Role = "AgencyAdministrator", Password });
+            Assert.True(created.IsSuccessStatusCode || created.StatusCode == HttpStatusCode.Conflict, $"creating the user failed: {(int)created.StatusCode}");
+        }
+
+        return await PasswordToken(login, scope: scope);
     }
 
     /// <summary>Every message of the agency in log order, straight from the database file.</summary>
@@ -161,4 +228,25 @@ internal static class Http
     }
 
     public static MediaTypeHeaderValue NdJson => new("application/x-ndjson");
+}
+
+/// <summary>Keeps every log line a server writes, so tests can check what the logs would show.</summary>
+internal sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, sink);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+    }
 }

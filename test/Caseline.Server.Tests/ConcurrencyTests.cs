@@ -9,12 +9,12 @@ public sealed class ConcurrencyTests(CaselineServer server) : IClassFixture<Case
     public async Task Fifty_concurrent_writers_on_one_client_leave_state_and_log_consistent()
     {
         var agency = CaselineServer.NewAgency();
-        using var setup = server.For(agency);
+        using var setup = await server.ForAsync(agency);
         await setup.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
 
         await Task.WhenAll(Enumerable.Range(0, 50).Select(async writer =>
         {
-            using var http = server.For(agency, $"writer{writer}@county.org");
+            using var http = await server.ForAsync(agency, $"writer{writer}");
             for (var i = 0; i < 6; i++)
             {
                 var response = i % 3 == 2
@@ -37,7 +37,7 @@ public sealed class ConcurrencyTests(CaselineServer server) : IClassFixture<Case
 
         await Task.WhenAll(clients.Select(async client =>
         {
-            using var http = server.For(agency);
+            using var http = await server.ForAsync(agency);
             await http.Put($"/api/v1/clients/{client}", """{"FirstName":"Ann","LastName":"Lee"}""");
             for (var i = 0; i < 8; i++)
             {
@@ -60,7 +60,7 @@ public sealed class ConcurrencyTests(CaselineServer server) : IClassFixture<Case
         var occurred = log.Select(m => m.Message.Action.OccurredOn).ToList();
         Assert.Equal(occurred.Order(), occurred);
 
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         foreach (var client in clients)
         {
             var stored = await (await http.Get($"/api/v1/clients/{client}")).ReadObject();

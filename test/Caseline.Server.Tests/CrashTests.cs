@@ -15,7 +15,8 @@ namespace Caseline.Server.Tests;
 /// </summary>
 public sealed class CrashTests
 {
-    private const string Agency = "crash-agency";
+    private const string ClientSecret = "crash-client-secret-0123456789";
+    private const string OfficerPassword = "crash-officer-password";
 
     [Fact]
     public async Task Killing_the_server_at_random_moments_loses_nothing_acknowledged()
@@ -25,10 +26,13 @@ public sealed class CrashTests
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var server = new ServerProcess(data);
         using var http = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Add("Caseline-Agency", Agency);
-        http.DefaultRequestHeaders.Add("Caseline-User", "writer@county.org");
         await server.StartAsync(ct);
+
+        // The integrator's flow: the demo agency's API client registers the webhook, its officer writes.
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await Token(http, "grant_type=client_credentials&scope=caseIntegrationApi", ct));
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/v1/transmit/webhooks", new { Url = receiver.Url }, ct)).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await Token(
+            http, $"grant_type=password&scope=openid caseIntegrationApi&username=officer@demo.local&password={OfficerPassword}", ct));
 
         var acknowledged = new ConcurrentBag<(string Client, string Address)>();
         using var stop = new CancellationTokenSource();
@@ -84,6 +88,18 @@ public sealed class CrashTests
         }
     }
 
+    private static async Task<string> Token(HttpClient http, string form, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/identity/connect/token")
+        {
+            Content = new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"demo-cms:{ClientSecret}")));
+        var response = await http.SendAsync(request, ct);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(ct));
+        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>(ct))!["access_token"]!;
+    }
+
     private static async Task<List<(long Position, ClientMessage Message)>> ReadFeed(HttpClient http, CancellationToken ct)
     {
         var feed = new List<(long, ClientMessage)>();
@@ -120,9 +136,12 @@ public sealed class CrashTests
                 UseShellExecute = false,
                 Environment =
                 {
-                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                    ["ASPNETCORE_ENVIRONMENT"] = "Development", // bootstraps the demo agency, its API client and officer
                     ["Caseline__DataDirectory"] = dataDirectory,
-                    ["Caseline__DevelopmentAuthentication"] = "true",
+                    ["Caseline__Bootstrap__DemoClientSecret"] = ClientSecret,
+                    ["Caseline__Bootstrap__DemoUserPassword"] = OfficerPassword,
+                    ["Caseline__Bootstrap__AdminPassword"] = OfficerPassword,
+                    ["Caseline__Identity__PasswordHashIterations"] = "1000",
                     ["Caseline__Webhooks__AllowPrivateNetworks"] = "true",
                     ["Caseline__Webhooks__PollInterval"] = "00:00:00.050",
                     ["Caseline__Webhooks__Lease"] = "00:00:02",

@@ -18,13 +18,13 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     public async Task Readers_paging_while_writers_commit_see_every_message_exactly_once()
     {
         var agency = CaselineServer.NewAgency();
-        using var setup = server.For(agency);
+        using var setup = await server.ForAsync(agency);
         await Task.WhenAll(Enumerable.Range(0, 20).Select(c => setup.Put($"/api/v1/clients/C{c}", """{"FirstName":"Ann","LastName":"Lee"}""")));
         using var done = new CancellationTokenSource();
 
         var writers = Enumerable.Range(0, 20).Select(async c =>
         {
-            using var http = server.For(agency);
+            using var http = await server.ForAsync(agency);
             for (var i = 0; i < 25; i++)
             {
                 Assert.True((await http.Put($"/api/v1/clients/C{c}/contacts/P{i % 4}", $$"""{"ContactType":"HomePhone","Contact":"555-{{i}}"}""")).IsSuccessStatusCode);
@@ -32,7 +32,7 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
         }).ToList();
         var readers = Enumerable.Range(0, 3).Select(async r =>
         {
-            using var http = server.For(agency);
+            using var http = await server.ForAsync(agency);
             var seen = new List<long>();
             string? cursor = null;
             while (true)
@@ -60,7 +60,7 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     public async Task Pages_carry_the_stored_bytes_and_filters_narrow_them()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee","Email":"a@b.co"}""");
         await http.Put("/api/v1/clients/B", """{"FirstName":"Bob","LastName":"Lee"}""");
         await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
@@ -86,7 +86,7 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     public async Task A_long_poll_returns_with_a_message_written_while_it_waits()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee"}""");
         var cursor = (string?)(await Page(http, null))["Cursor"];
         var stopwatch = Stopwatch.StartNew();
@@ -105,7 +105,7 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     public async Task A_long_poll_returns_empty_when_its_wait_runs_out()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee"}""");
         var cursor = (string?)(await Page(http, null))["Cursor"];
 

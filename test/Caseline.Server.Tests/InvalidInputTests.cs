@@ -39,7 +39,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     public async Task Each_rule_is_answered_400_with_the_field_and_its_message_and_nothing_changes(string path, string body, string field, string message)
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/KNOWN", """{"FirstName":"Ann","LastName":"Lee"}""");
         var before = Snapshot(agency);
 
@@ -54,7 +54,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     [Fact]
     public async Task Creating_without_an_IntegrationId_is_refused()
     {
-        using var http = server.For(CaselineServer.NewAgency());
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
 
         var problem = await (await http.Post("/api/v1/clients", """{"FirstName":"Ann","LastName":"Lee"}""")).Problem(400);
 
@@ -68,7 +68,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     public async Task Malformed_json_is_a_400_problem(string body, string title)
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
 
         var problem = await (await http.Put("/api/v1/clients/EX1", body)).Problem(400);
 
@@ -79,7 +79,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     [Fact]
     public async Task A_body_that_is_not_an_object_is_a_400_problem()
     {
-        using var http = server.For(CaselineServer.NewAgency());
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
 
         await (await http.Put("/api/v1/clients/EX1", "[1,2]")).Problem(400);
         await (await http.Put("/api/v1/clients/EX1/addresses/A1", "\"text\"")).Problem(400);
@@ -88,7 +88,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     [Fact]
     public async Task A_wrong_content_type_is_a_415_problem()
     {
-        using var http = server.For(CaselineServer.NewAgency());
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
 
         var response = await http.PutAsync("/api/v1/clients/EX1", new StringContent("""{"FirstName":"Ann"}""", Encoding.UTF8, "text/plain"), TestContext.Current.CancellationToken);
 
@@ -99,7 +99,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     public async Task A_body_over_the_size_limit_is_a_413_problem()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         var huge = $$"""{"FirstName":"Ann","LastName":"Lee","Gender":"{{new string('x', 100_000)}}"}""";
 
         await (await http.Put("/api/v1/clients/EX1", huge)).Problem(413);
@@ -119,7 +119,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     [InlineData("GET", "/api/v1/clients?after=%%%", 400)]
     public async Task Unknown_routes_and_resources_are_problems(string method, string path, int status)
     {
-        using var http = server.For(CaselineServer.NewAgency());
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method == "PUT")
         {
@@ -133,7 +133,7 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
     public async Task An_item_of_an_unknown_client_is_a_404_and_stores_nothing()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
 
         await (await http.Put("/api/v1/clients/NOPE/addresses/A1", """{"AddressType":"Home","Address":"1 Main"}""")).Problem(404);
         await (await http.Delete("/api/v1/clients/NOPE/addresses/A1")).Problem(404);

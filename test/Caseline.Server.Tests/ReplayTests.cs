@@ -28,7 +28,7 @@ public sealed class ReplayTests(CaselineServer server) : IClassFixture<CaselineS
     {
         var random = new Random(seed);
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         var snapshots = new List<(int LogLength, string Profile)>();
 
         for (var step = 0; step < 60; step++)

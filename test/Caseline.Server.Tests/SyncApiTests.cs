@@ -11,7 +11,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Creating_a_client_with_three_sections_filled_emits_three_created_messages()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
 
         var response = await http.Post("/api/v1/clients",
             """{"IntegrationId":"EX1","FirstName":"Ann","LastName":"Lee","Status":"Active","AssignedOfficer":"o@x.org","Email":"ann@example.org"}""");
@@ -20,7 +20,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
         Assert.Equal("/api/v1/clients/EX1", response.Headers.Location?.ToString());
         var log = server.Log(agency);
         Assert.Equal(["Personal Details Created", "Account Details Created", "Email Details Created"], log.Select(m => m.Message.Action.Reason));
-        Assert.All(log, m => Assert.Equal("officer@county.org", m.Message.Action.UpdatedBy));
+        Assert.All(log, m => Assert.Equal(CaselineServer.Login(agency), m.Message.Action.UpdatedBy));
         Assert.All(log, m => Assert.Equal("EX1", m.Message.Client.IntegrationId));
     }
 
@@ -28,7 +28,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Creating_a_client_twice_is_a_conflict_and_changes_nothing()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Post("/api/v1/clients", """{"IntegrationId":"EX1","FirstName":"Ann","LastName":"Lee"}""");
 
         var again = await http.Post("/api/v1/clients", """{"IntegrationId":"EX1","FirstName":"Bob","LastName":"Lee"}""");
@@ -41,7 +41,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task The_same_put_twice_produces_one_message()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
 
         var first = await http.Put("/api/v1/clients/EX1/addresses/A1", Address);
@@ -58,7 +58,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Changing_one_field_of_one_address_emits_exactly_one_address_update_with_the_whole_item()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
         await http.Put("/api/v1/clients/EX1/addresses/A1", Address);
         await http.Put("/api/v1/clients/EX1/addresses/A2", """{"AddressType":"Work","Address":"9 Elm"}""");
@@ -76,7 +76,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Deleting_an_item_emits_removed_with_its_last_state()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
         await http.Put("/api/v1/clients/EX1/vehicles/V1", """{"Make":"Ford","Year":2016,"LicensePlate":"ABC-1"}""");
 
@@ -95,7 +95,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task A_client_body_replaces_only_the_sections_it_names()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","Gender":"Female","Status":"Active","AssignedOfficer":"o1"}""");
 
         var response = await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Smith"}""");
@@ -111,7 +111,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Clearing_every_field_of_a_client_section_removes_it()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","Email":"ann@example.org"}""");
 
         await http.Put("/api/v1/clients/EX1", """{"Email":null}""");
@@ -125,7 +125,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task The_profile_holds_every_section_and_item_with_wire_spellings()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","Ethnicity":"Asian","TimeZone":"America/Denver","Status":"inactive"}""");
         await http.Put("/api/v1/clients/EX1/cases/2019-CR-1", """{"CaseNumber":"2019-CR-1","Offenses":[{"Label":"Theft","statute":"18-4-401","IsPrimary":true}]}""");
         await http.Put("/api/v1/clients/EX1/protectiveOrders/PO1", """{"OrderType":"Stay away","StayAwayLocations":"The school","NoContact":true}""");
@@ -148,7 +148,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Items_are_read_one_by_one_and_as_a_list()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
         await http.Put("/api/v1/clients/EX1/addresses/B", Address);
         await http.Put("/api/v1/clients/EX1/addresses/A", """{"AddressType":"Work","Address":"9 Elm"}""");
@@ -165,7 +165,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task The_timeline_pages_through_a_clients_messages_with_an_opaque_cursor()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
         await http.Put("/api/v1/clients/OTHER", """{"FirstName":"Bob","LastName":"Lee"}""");
         for (var i = 0; i < 5; i++)
@@ -194,7 +194,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task The_timeline_carries_the_stored_bytes_exactly()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Zoë","LastName":"Nguyễn"}""");
 
         var page = await (await http.Get("/api/v1/clients/EX1/messages")).Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
@@ -207,7 +207,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task The_client_list_filters_and_pages()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         for (var i = 0; i < 7; i++)
         {
             await http.Put($"/api/v1/clients/C{i}", $$"""{"FirstName":"Ann{{i}}","LastName":"{{(i % 2 == 0 ? "Garcia" : "Smith")}}","Status":"Active","AssignedCaseload":"North"}""");
@@ -234,7 +234,7 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Lookups_list_fixed_default_and_agency_values()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee","AssignedCaseload":"North"}""");
 
         var addressTypes = await (await http.Get("/api/v1/lookups/addressTypes")).ReadObject();

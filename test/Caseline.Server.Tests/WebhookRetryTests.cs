@@ -18,9 +18,12 @@ public sealed class WebhookRetryTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _server = CaselineServer.With(services: s => s.AddSingleton<TimeProvider>(_clock));
+        // Tokens must outlive the days this clock is moved through.
+        _server = CaselineServer.With(
+            new Dictionary<string, string> { ["Caseline:Identity:AccessTokenLifetime"] = "30.00:00:00" },
+            s => s.AddSingleton<TimeProvider>(_clock));
         _receiver = await WebhookReceiver.StartAsync();
-        _http = _server.For("retry-agency");
+        _http = await _server.ForAsync("retry-agency");
         _endpoint = (string)(await WebhookTests.Register(_http, _receiver.Url))["Id"]!;
     }
 
@@ -31,7 +34,28 @@ public sealed class WebhookRetryTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private async Task<JsonObject> Endpoint() => await (await _http.Get($"/api/v1/transmit/webhooks/{_endpoint}")).ReadObject();
+    private async Task<JsonObject> Endpoint()
+    {
+        var response = await _http.Get($"/api/v1/transmit/webhooks/{_endpoint}");
+        Assert.True(response.IsSuccessStatusCode, $"reading the endpoint failed: {(int)response.StatusCode}");
+        return await response.ReadObject();
+    }
+
+    private async Task<JsonObject> UntilEndpoint(Func<JsonObject, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var endpoint = await Endpoint();
+            if (condition(endpoint))
+            {
+                return endpoint;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting: {what}");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
 
     private async Task<List<JsonObject>> Deliveries(string? state = null) =>
         [.. (await (await _http.Get($"/api/v1/transmit/webhooks/{_endpoint}/deliveries" + (state is null ? "" : "?state=" + state))).ReadObject())["Deliveries"]!
@@ -179,13 +203,7 @@ public sealed class WebhookRetryTests : IAsyncLifetime
         await _http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
         var id = await FirstDelivery();
         await WebhookTests.Until(() => _receiver.Requests.Count == 1, "the 410");
-        JsonObject endpoint;
-        do
-        {
-            endpoint = await Endpoint();
-        }
-        while ((bool)endpoint["Enabled"]!);
-
+        var endpoint = await UntilEndpoint(e => !(bool)e["Enabled"]!, "the endpoint to be disabled");
         Assert.Equal("The endpoint answered 410 Gone", (string?)endpoint["DisabledReason"]);
         _clock.Advance(TimeSpan.FromHours(12));
         await _http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Smith"}""");
@@ -205,8 +223,10 @@ public sealed class WebhookRetryTests : IAsyncLifetime
         _receiver.Answer = _ => Results.StatusCode(500);
         await _http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
         var first = await FirstDelivery();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while ((string?)(await Delivery(first))["State"] != "Failed")
         {
+            Assert.True(DateTime.UtcNow < deadline, "the delivery was never dead-lettered");
             _clock.Advance(TimeSpan.FromHours(11));
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
@@ -214,15 +234,7 @@ public sealed class WebhookRetryTests : IAsyncLifetime
         Assert.True((bool)(await Endpoint())["Enabled"]!, "a dead letter alone does not disable the endpoint");
         _clock.Advance(start + TimeSpan.FromDays(5) - _clock.GetUtcNow() + TimeSpan.FromMinutes(1));
         await _http.Put("/api/v1/clients/EX2", """{"FirstName":"Bob","LastName":"Lee"}""");
-        JsonObject endpoint;
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        do
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the endpoint was not disabled");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-            endpoint = await Endpoint();
-        }
-        while ((bool)endpoint["Enabled"]!);
+        var endpoint = await UntilEndpoint(e => !(bool)e["Enabled"]!, "the endpoint to be disabled");
 
         Assert.Equal("No successful delivery for 5 days", (string?)endpoint["DisabledReason"]);
 

@@ -40,7 +40,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Every_message_arrives_signed_as_standard_webhooks_says()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await using var receiver = await WebhookReceiver.StartAsync();
         var endpoint = await Register(http, receiver.Url);
         var secret = (string)endpoint["Secret"]!;
@@ -71,7 +71,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     public async Task During_rotation_both_secrets_sign_every_delivery()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await using var receiver = await WebhookReceiver.StartAsync();
         var endpoint = await Register(http, receiver.Url);
         var rotated = await (await http.PostAsync($"/api/v1/transmit/webhooks/{endpoint["Id"]}/rotate-secret", null, TestContext.Current.CancellationToken)).ReadObject();
@@ -94,7 +94,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     public async Task An_endpoint_receives_only_the_sections_it_asked_for()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await using var receiver = await WebhookReceiver.StartAsync();
         await Register(http, receiver.Url, "address details");
 
@@ -113,7 +113,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Clients_proceed_in_parallel_and_each_clients_messages_arrive_in_order()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         await using var receiver = await WebhookReceiver.StartAsync();
         var random = new Random(7);
         receiver.Answer = _ =>
@@ -125,7 +125,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
 
         await Task.WhenAll(Enumerable.Range(0, 40).Select(async c =>
         {
-            using var writer = server.For(agency);
+            using var writer = await server.ForAsync(agency);
             await writer.Put($"/api/v1/clients/C{c}", """{"FirstName":"Ann","LastName":"Lee"}""");
             for (var i = 0; i < 5; i++)
             {
@@ -149,13 +149,13 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     public async Task Endpoints_are_managed_and_never_show_their_secret_again()
     {
         var agency = CaselineServer.NewAgency();
-        using var http = server.For(agency);
+        using var http = await server.ForAsync(agency);
         var endpoint = await Register(http, "http://127.0.0.1:9/hook", "Address Details", "Case Details");
         var id = (string)endpoint["Id"]!;
 
         var listed = await (await http.Get("/api/v1/transmit/webhooks")).Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         var updated = await (await http.PutAsJsonAsync($"/api/v1/transmit/webhooks/{id}", new { Url = "http://127.0.0.1:9/other", Enabled = false }, TestContext.Current.CancellationToken)).ReadObject();
-        using var other = server.For(CaselineServer.NewAgency());
+        using var other = await server.ForAsync(CaselineServer.NewAgency());
         var foreign = await other.Get($"/api/v1/transmit/webhooks/{id}");
         var deleted = await http.Delete($"/api/v1/transmit/webhooks/{id}");
 
@@ -178,7 +178,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     [InlineData("""{"Url":"http://127.0.0.1/hook","Description":"<script>"}""", "Description")]
     public async Task Invalid_endpoints_are_refused(string body, string field)
     {
-        using var http = server.For(CaselineServer.NewAgency());
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
 
         var problem = await (await http.Post("/api/v1/transmit/webhooks", body)).Problem(400);
 
@@ -202,7 +202,7 @@ public sealed class WebhookGuardTests
     public async Task Private_targets_and_plain_http_are_refused_when_saving(string url)
     {
         await using var server = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Webhooks:AllowPrivateNetworks"] = "false" });
-        using var http = server.For(CaselineServer.NewAgency());
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
 
         var problem = await (await http.Post("/api/v1/transmit/webhooks", $$"""{"Url":"{{url}}"}""")).Problem(400);
 

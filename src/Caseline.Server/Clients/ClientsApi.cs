@@ -2,6 +2,7 @@ using System.Text.Json;
 using Caseline.Messages;
 using Caseline.Messages.Json;
 using Caseline.Messages.Validation;
+using Caseline.Server.Audit;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
 using Caseline.Server.Storage;
@@ -25,7 +26,7 @@ internal static class ClientsApi
 
     public static RouteGroupBuilder MapClients(this RouteGroupBuilder api)
     {
-        var clients = api.MapGroup("/clients").WithTags("Clients");
+        var clients = api.MapGroup("/clients").WithTags("Clients").WithMetadata(new AuditedAttribute());
         clients.MapPost("/", Create).Accepts<ClientFields>("application/json")
             .WithSummary("Create a client").WithDescription("Body: IntegrationId and any fields of Personal, Account and Email Details. Emits one Created message per section with a value.");
         clients.MapPut("/{clientId}", Replace).Accepts<ClientFields>("application/json")
@@ -38,24 +39,24 @@ internal static class ClientsApi
         foreach (var section in Section.All.Where(s => s.IsCollection))
         {
             var collection = $"/{{clientId}}/{section.CollectionName}";
-            clients.MapPut(collection + "/{itemId}", (string clientId, string itemId, HttpRequest request, WriteQueue writes, TimeProvider clock, CancellationToken ct) =>
-                    PutItem(section, clientId, itemId, request, writes, clock, ct))
+            clients.MapPut(collection + "/{itemId}", (Caller caller, string clientId, string itemId, HttpRequest request, WriteQueue writes, TimeProvider clock, CancellationToken ct) =>
+                    PutItem(caller, section, clientId, itemId, request, writes, clock, ct))
                 .Accepts(section.DetailsType, "application/json")
                 .Produces(StatusCodes.Status200OK, section.DetailsType)
                 .Produces(StatusCodes.Status201Created, section.DetailsType)
                 .ProducesValidationProblem()
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .WithSummary($"Create or replace one item of {section.Name}");
-            clients.MapGet(collection, (string clientId, HttpContext context, ProfileQueries queries) => GetItems(section, clientId, null, context, queries))
+            clients.MapGet(collection, (Caller caller, string clientId, ProfileQueries queries) => GetItems(caller, section, clientId, null, queries))
                 .Produces(StatusCodes.Status200OK, section.DetailsType.MakeArrayType())
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .WithSummary($"Read a client's {section.Name} items");
-            clients.MapGet(collection + "/{itemId}", (string clientId, string itemId, HttpContext context, ProfileQueries queries) => GetItems(section, clientId, itemId, context, queries))
+            clients.MapGet(collection + "/{itemId}", (Caller caller, string clientId, string itemId, ProfileQueries queries) => GetItems(caller, section, clientId, itemId, queries))
                 .Produces(StatusCodes.Status200OK, section.DetailsType)
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .WithSummary($"Read one {section.Name} item");
-            clients.MapDelete(collection + "/{itemId}", (string clientId, string itemId, HttpContext context, WriteQueue writes, CancellationToken ct) =>
-                    DeleteItem(section, clientId, itemId, context, writes, ct))
+            clients.MapDelete(collection + "/{itemId}", (Caller caller, string clientId, string itemId, WriteQueue writes, CancellationToken ct) =>
+                    DeleteItem(caller, section, clientId, itemId, writes, ct))
                 .Produces(StatusCodes.Status204NoContent)
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .WithSummary($"Remove one {section.Name} item (emits {section.Name} Removed)");
@@ -65,9 +66,8 @@ internal static class ClientsApi
     }
 
     private static async Task<Results<Created<ClientProfile>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest request, WriteQueue writes, ProfileQueries queries, TimeProvider clock, CancellationToken ct)
+        Caller caller, HttpRequest request, WriteQueue writes, ProfileQueries queries, TimeProvider clock, CancellationToken ct)
     {
-        var caller = Caller.From(request.HttpContext.User);
         var (document, problem) = await JsonBody.ReadAsync(request, ct);
         if (problem is not null)
         {
@@ -112,9 +112,8 @@ internal static class ClientsApi
     }
 
     private static async Task<Results<Created<ClientProfile>, Ok<ClientProfile>, ValidationProblem, ProblemHttpResult>> Replace(
-        string clientId, HttpRequest request, WriteQueue writes, ProfileQueries queries, TimeProvider clock, CancellationToken ct)
+        Caller caller, string clientId, HttpRequest request, WriteQueue writes, ProfileQueries queries, TimeProvider clock, CancellationToken ct)
     {
-        var caller = Caller.From(request.HttpContext.User);
         if (InvalidId("clientId", clientId) is { } invalidId)
         {
             return invalidId;
@@ -162,9 +161,8 @@ internal static class ClientsApi
     }
 
     private static Results<Ok<ClientProfile>, ValidationProblem, ProblemHttpResult> Get(
-        string clientId, DateTimeOffset? asOf, HttpContext context, ProfileQueries queries)
+        Caller caller, string clientId, DateTimeOffset? asOf, ProfileQueries queries)
     {
-        var caller = Caller.From(context.User);
         var profile = asOf is { } instant
             ? queries.ProfileAsOf(caller.AgencyId, clientId, instant)
             : queries.Profile(caller.AgencyId, clientId);
@@ -172,9 +170,8 @@ internal static class ClientsApi
     }
 
     private static Results<Ok<ClientList>, ValidationProblem> List(
-        HttpContext context, ProfileQueries queries, string? name, string? status, string? caseload, string? officer, string? after, int? limit)
+        Caller caller, ProfileQueries queries, string? name, string? status, string? caseload, string? officer, string? after, int? limit)
     {
-        var caller = Caller.From(context.User);
         if (!Cursor.TryDecode(after, out string? afterId))
         {
             return Problems.Invalid("after", "after is invalid");
@@ -191,9 +188,8 @@ internal static class ClientsApi
     }
 
     private static Results<MessagePage, ValidationProblem, ProblemHttpResult> Timeline(
-        string clientId, HttpContext context, ProfileQueries queries, string? after, int? limit)
+        Caller caller, string clientId, ProfileQueries queries, string? after, int? limit)
     {
-        var caller = Caller.From(context.User);
         if (!Cursor.TryDecode(after, out long afterPosition))
         {
             return Problems.Invalid("after", "after is invalid");
@@ -217,9 +213,8 @@ internal static class ClientsApi
     }
 
     private static async Task<IResult> PutItem(
-        Section section, string clientId, string itemId, HttpRequest request, WriteQueue writes, TimeProvider clock, CancellationToken ct)
+        Caller caller, Section section, string clientId, string itemId, HttpRequest request, WriteQueue writes, TimeProvider clock, CancellationToken ct)
     {
-        var caller = Caller.From(request.HttpContext.User);
         if ((InvalidId("clientId", clientId) ?? InvalidId("itemId", itemId)) is { } invalidId)
         {
             return invalidId;
@@ -256,9 +251,8 @@ internal static class ClientsApi
         }
     }
 
-    private static IResult GetItems(Section section, string clientId, string? itemId, HttpContext context, ProfileQueries queries)
+    private static IResult GetItems(Caller caller, Section section, string clientId, string? itemId, ProfileQueries queries)
     {
-        var caller = Caller.From(context.User);
         var items = queries.Items(caller.AgencyId, clientId, section, itemId);
         if (items is null)
         {
@@ -273,9 +267,8 @@ internal static class ClientsApi
         return items.Count == 0 ? Problems.NotFound($"{section.Name} item not found.") : ItemsResult.One(items[0]);
     }
 
-    private static async Task<IResult> DeleteItem(Section section, string clientId, string itemId, HttpContext context, WriteQueue writes, CancellationToken ct)
+    private static async Task<IResult> DeleteItem(Caller caller, Section section, string clientId, string itemId, WriteQueue writes, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         var outcome = await writes.RunAsync(scope =>
         {
             var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);

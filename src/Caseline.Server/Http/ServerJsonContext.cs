@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
+using Caseline.Server.Audit;
 using Caseline.Server.Clients;
+using Caseline.Server.Identity;
 using Caseline.Server.Lookups;
 using Caseline.Server.Sync;
 using Caseline.Server.Webhooks;
@@ -24,4 +26,14 @@ namespace Caseline.Server.Http;
 [JsonSerializable(typeof(Delivery))]
 [JsonSerializable(typeof(RecoverRequest))]
 [JsonSerializable(typeof(RecoverResult))]
+[JsonSerializable(typeof(AuditPage))]
+[JsonSerializable(typeof(AgencyRequest))]
+[JsonSerializable(typeof(AgencyView))]
+[JsonSerializable(typeof(List<AgencyView>))]
+[JsonSerializable(typeof(UserRequest))]
+[JsonSerializable(typeof(UserView))]
+[JsonSerializable(typeof(List<UserView>))]
+[JsonSerializable(typeof(ClientRequest))]
+[JsonSerializable(typeof(ClientView))]
+[JsonSerializable(typeof(List<ClientView>))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -54,12 +54,12 @@ internal static class LookupsApi
         var lookups = api.MapGroup("/lookups").WithTags("Lookups");
         lookups.MapGet("/{kind}", Get).WithSummary("A lookup list")
             .WithDescription("Kinds: addressTypes, contactTypes, genders, ethnicities, timeZones, staticRiskRatings, needsClassifications, offenseCategories, caseloads, officers.");
-        lookups.MapPut("/{kind}", Put).WithSummary("Replace an agency-configurable lookup list")
+        lookups.MapPut("/{kind}", Put).RequireAuthorization(Policies.AgencyAdministration).WithSummary("Replace an agency-configurable lookup list")
             .WithDescription("Every kind but addressTypes, contactTypes and timeZones, which the wire contract fixes.");
         return api;
     }
 
-    private static Results<Ok<LookupList>, ProblemHttpResult> Get(string kind, HttpContext context, Database database)
+    private static Results<Ok<LookupList>, ProblemHttpResult> Get(Caller caller, string kind, Database database)
     {
         if (Fixed.TryGetValue(kind, out var values))
         {
@@ -71,7 +71,6 @@ internal static class LookupsApi
             return Problems.NotFound("No such lookup list.");
         }
 
-        var caller = Caller.From(context.User);
         using var connection = database.OpenReader();
         var configured = new List<string>();
         using (var command = connection.Command(
@@ -103,7 +102,7 @@ internal static class LookupsApi
     }
 
     private static async Task<Results<Ok<LookupList>, ValidationProblem, ProblemHttpResult>> Put(
-        string kind, LookupValues body, HttpContext context, WriteQueue writes, CancellationToken ct)
+        Caller caller, string kind, LookupValues body, WriteQueue writes, CancellationToken ct)
     {
         if (Fixed.ContainsKey(kind))
         {
@@ -121,7 +120,6 @@ internal static class LookupsApi
             return Problems.Invalid("Values", "Values is invalid");
         }
 
-        var caller = Caller.From(context.User);
         var name = Canonical(kind);
         await writes.RunAsync(scope =>
         {

@@ -1,5 +1,4 @@
 using Caseline.Server.Clients;
-using Caseline.Server.Identity;
 using Caseline.Server.Storage.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +15,6 @@ internal static class StorageExtensions
         services.AddSingleton<WriteQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteQueue>());
         services.AddSingleton<ProfileQueries>();
-        services.AddSingleton<AgencyDirectory>();
         return services;
     }
 }

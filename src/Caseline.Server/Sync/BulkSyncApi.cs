@@ -1,3 +1,4 @@
+using Caseline.Server.Audit;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
 using Caseline.Server.Storage;
@@ -24,7 +25,7 @@ internal static class BulkSyncApi
 
     public static RouteGroupBuilder MapBulkSync(this RouteGroupBuilder api)
     {
-        var sync = api.MapGroup("/sync").WithTags("Bulk sync");
+        var sync = api.MapGroup("/sync").WithTags("Bulk sync").WithMetadata(new AuditedAttribute());
         sync.MapPost("/clients", Upload)
             .Accepts<string>("application/x-ndjson")
             .WithSummary("Start a bulk full sync")
@@ -35,9 +36,8 @@ internal static class BulkSyncApi
     }
 
     private static async Task<Results<Accepted<SyncJob>, ProblemHttpResult>> Upload(
-        HttpRequest request, WriteQueue writes, Database database, SyncJobRunner runner, IOptions<CaselineOptions> options, CancellationToken ct)
+        Caller caller, HttpRequest request, WriteQueue writes, Database database, SyncJobRunner runner, IOptions<CaselineOptions> options, CancellationToken ct)
     {
-        var caller = Caller.From(request.HttpContext.User);
         var mediaType = request.ContentType?.Split(';')[0].Trim();
         if (!MediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
         {
@@ -81,16 +81,14 @@ internal static class BulkSyncApi
         return TypedResults.Accepted($"/api/v1/sync/jobs/{id}", SyncJobs.Find(connection, caller.AgencyId, id));
     }
 
-    private static Results<Ok<SyncJob>, ProblemHttpResult> Get(string id, HttpContext context, Database database)
+    private static Results<Ok<SyncJob>, ProblemHttpResult> Get(Caller caller, string id, Database database)
     {
-        var caller = Caller.From(context.User);
         using var connection = database.OpenReader();
         return SyncJobs.Find(connection, caller.AgencyId, id) is { } job ? TypedResults.Ok(job) : Problems.NotFound("Sync job not found.");
     }
 
-    private static Ok<IReadOnlyList<SyncJob>> List(HttpContext context, Database database)
+    private static Ok<IReadOnlyList<SyncJob>> List(Caller caller, Database database)
     {
-        var caller = Caller.From(context.User);
         using var connection = database.OpenReader();
         return TypedResults.Ok<IReadOnlyList<SyncJob>>(SyncJobs.Recent(connection, caller.AgencyId, 50));
     }

@@ -1,4 +1,5 @@
 using Caseline.Messages;
+using Caseline.Server.Audit;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
 using Caseline.Server.Storage;
@@ -17,17 +18,16 @@ internal static class FeedApi
 
     public static RouteGroupBuilder MapFeed(this RouteGroupBuilder api)
     {
-        api.MapGroup("/transmit").WithTags("Transmit").MapGet("/messages", Read)
+        api.MapGroup("/transmit").WithTags("Transmit").MapGet("/messages", Read).WithMetadata(new AuditedAttribute())
             .WithSummary("Read the agency's messages after a cursor")
             .WithDescription("No cursor: from the beginning. limit: 1 to 1000 (default 100). wait: up to 60 seconds to hold an empty page open until a message arrives. Filters: subType, clientId.");
         return api;
     }
 
     private static async Task<Results<MessagePage, ValidationProblem>> Read(
-        HttpContext context, MessageFeed feed, LogSignal signal, TimeProvider clock,
+        Caller caller, MessageFeed feed, LogSignal signal, TimeProvider clock,
         string? after, int? limit, int? wait, string? subType, string? clientId, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!Cursor.TryDecode(after, out long position))
         {

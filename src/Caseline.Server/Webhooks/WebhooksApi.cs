@@ -30,10 +30,9 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Created<WebhookEndpoint>, ValidationProblem>> Create(
-        WebhookEndpointRequest body, HttpContext context, WriteQueue writes, WebhookSecrets secrets, WebhookDispatcher dispatcher,
+        Caller caller, WebhookEndpointRequest body, WriteQueue writes, WebhookSecrets secrets, WebhookDispatcher dispatcher,
         IOptions<WebhookOptions> options, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         var (subTypes, errors) = await ValidateAsync(body, options.Value, ct);
         if (errors.Count > 0)
         {
@@ -59,24 +58,23 @@ internal static class WebhooksApi
         return TypedResults.Created($"/api/v1/transmit/webhooks/{id}", endpoint with { Secret = secret });
     }
 
-    private static Ok<List<WebhookEndpoint>> List(HttpContext context, Database database)
+    private static Ok<List<WebhookEndpoint>> List(Caller caller, Database database)
     {
         using var connection = database.OpenReader();
-        return TypedResults.Ok(WebhookStore.List(connection, Caller.From(context.User).AgencyId));
+        return TypedResults.Ok(WebhookStore.List(connection, caller.AgencyId));
     }
 
-    private static Results<Ok<WebhookEndpoint>, ProblemHttpResult> Get(string id, HttpContext context, Database database)
+    private static Results<Ok<WebhookEndpoint>, ProblemHttpResult> Get(Caller caller, string id, Database database)
     {
         using var connection = database.OpenReader();
-        return WebhookStore.Find(connection, null, Caller.From(context.User).AgencyId, id) is { } endpoint
+        return WebhookStore.Find(connection, null, caller.AgencyId, id) is { } endpoint
             ? TypedResults.Ok(endpoint)
             : NotFound();
     }
 
     private static async Task<Results<Ok<WebhookEndpoint>, ValidationProblem, ProblemHttpResult>> Update(
-        string id, WebhookEndpointRequest body, HttpContext context, WriteQueue writes, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options, CancellationToken ct)
+        Caller caller, string id, WebhookEndpointRequest body, WriteQueue writes, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         var (subTypes, errors) = await ValidateAsync(body, options.Value, ct);
         if (errors.Count > 0)
         {
@@ -102,9 +100,8 @@ internal static class WebhooksApi
         return endpoint is null ? NotFound() : TypedResults.Ok(endpoint);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext context, WriteQueue writes, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Caller caller, string id, WriteQueue writes, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         var deleted = await writes.RunAsync(scope =>
         {
             if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", scope.Transaction, ("@agency", caller.AgencyId), ("@id", id)) == 0)
@@ -122,9 +119,8 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Ok<RotatedSecret>, ProblemHttpResult>> Rotate(
-        string id, HttpContext context, WriteQueue writes, WebhookSecrets secrets, IOptions<WebhookOptions> options, CancellationToken ct)
+        Caller caller, string id, WriteQueue writes, WebhookSecrets secrets, IOptions<WebhookOptions> options, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         var secret = WebhookSecrets.NewSecret();
         var until = await writes.RunAsync(scope =>
         {
@@ -141,9 +137,8 @@ internal static class WebhooksApi
     }
 
     private static Results<Ok<DeliveryList>, ValidationProblem, ProblemHttpResult> Deliveries(
-        string id, string? state, string? after, int? limit, HttpContext context, Database database)
+        Caller caller, string id, string? state, string? after, int? limit, Database database)
     {
-        var caller = Caller.From(context.User);
         var canonical = state is null ? null : DeliveryState.All.FirstOrDefault(s => string.Equals(s, state.Trim(), StringComparison.OrdinalIgnoreCase));
         if ((state is not null && canonical is null) || !Cursor.TryDecode(after, out long afterId) || limit is < 1 or > 1000)
         {
@@ -160,18 +155,17 @@ internal static class WebhooksApi
         return TypedResults.Ok(new DeliveryList(deliveries, deliveries.Count > 0 ? Cursor.Encode(deliveries[^1].Id) : after, hasMore));
     }
 
-    private static Results<Ok<Delivery>, ProblemHttpResult> Delivery(string id, long deliveryId, HttpContext context, Database database)
+    private static Results<Ok<Delivery>, ProblemHttpResult> Delivery(Caller caller, string id, long deliveryId, Database database)
     {
         using var connection = database.OpenReader();
-        return WebhookStore.FindDelivery(connection, Caller.From(context.User).AgencyId, id, deliveryId) is { } delivery
+        return WebhookStore.FindDelivery(connection, caller.AgencyId, id, deliveryId) is { } delivery
             ? TypedResults.Ok(delivery)
             : Problems.NotFound("Delivery not found.");
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> Retry(
-        string id, long deliveryId, HttpContext context, WriteQueue writes, WebhookDispatcher dispatcher, CancellationToken ct)
+        Caller caller, string id, long deliveryId, WriteQueue writes, WebhookDispatcher dispatcher, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         var state = await writes.RunAsync(scope =>
         {
             var current = scope.Connection.Scalar<string>(
@@ -195,9 +189,8 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Ok<RecoverResult>, ValidationProblem, ProblemHttpResult>> Recover(
-        string id, RecoverRequest body, HttpContext context, WriteQueue writes, WebhookDispatcher dispatcher, CancellationToken ct)
+        Caller caller, string id, RecoverRequest body, WriteQueue writes, WebhookDispatcher dispatcher, CancellationToken ct)
     {
-        var caller = Caller.From(context.User);
         if (body.Since is not { } since)
         {
             return Problems.Invalid("Since", "Since is required");

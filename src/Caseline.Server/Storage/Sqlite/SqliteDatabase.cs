@@ -144,6 +144,44 @@ internal sealed class SqliteDatabase : Database
             PRIMARY KEY (delivery_id, attempt)
         ) WITHOUT ROWID;
         """,
+        """
+        CREATE TABLE users (
+            id            TEXT    PRIMARY KEY,
+            agency_id     INTEGER REFERENCES agencies (id),
+            login         TEXT    NOT NULL,
+            login_key     TEXT    NOT NULL UNIQUE,
+            role          TEXT    NOT NULL,
+            password_hash TEXT    NOT NULL,
+            disabled      INTEGER NOT NULL DEFAULT 0,
+            created_at    INTEGER NOT NULL
+        );
+        CREATE INDEX users_by_agency ON users (agency_id);
+        CREATE TABLE api_clients (
+            client_id   TEXT    PRIMARY KEY,
+            agency_id   INTEGER REFERENCES agencies (id),
+            name        TEXT    NOT NULL,
+            secret_hash TEXT,
+            disabled    INTEGER NOT NULL DEFAULT 0,
+            created_at  INTEGER NOT NULL
+        );
+        CREATE INDEX api_clients_by_agency ON api_clients (agency_id);
+        CREATE TABLE logon_failures (
+            login_key TEXT    NOT NULL,
+            at        INTEGER NOT NULL
+        );
+        CREATE INDEX logon_failures_by_login ON logon_failures (login_key, at);
+        CREATE TABLE audit (
+            id        INTEGER PRIMARY KEY,
+            agency_id INTEGER,
+            at        INTEGER NOT NULL,
+            actor     TEXT    NOT NULL,
+            action    TEXT    NOT NULL,
+            client_id TEXT,
+            remote    TEXT,
+            outcome   INTEGER NOT NULL
+        );
+        CREATE INDEX audit_by_agency ON audit (agency_id, id);
+        """,
     ];
 
     public override DbConnection OpenReader()

@@ -1,0 +1,86 @@
+using Caseline.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Caseline.Server.Identity;
+
+/// <summary>
+/// On a first start with no users: the platform administrator, the first-party public client and, in
+/// Development, a demo agency with an API client and an officer. Values not configured are generated
+/// and printed once to the console; they are never logged and cannot be read back.
+/// </summary>
+internal sealed partial class Bootstrap(
+    Database database, WriteQueue writes, IdentityStore identity, IHostEnvironment environment, IOptions<BootstrapOptions> options, ILogger<Bootstrap> logger)
+    : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        using (var connection = database.OpenReader())
+        {
+            if (connection.Scalar<long>("SELECT COUNT(*) FROM users") > 0)
+            {
+                return;
+            }
+        }
+
+        var settings = options.Value;
+        var adminPassword = settings.AdminPassword ?? PasswordHashing.NewSecret();
+        var demo = environment.IsDevelopment();
+        var demoSecret = settings.DemoClientSecret ?? PasswordHashing.NewSecret(32);
+        var demoPassword = settings.DemoUserPassword ?? PasswordHashing.NewSecret();
+        var hashes = (Admin: identity.Hash(adminPassword), Client: identity.Hash(demoSecret), User: identity.Hash(demoPassword));
+
+        var created = await writes.RunAsync(scope =>
+        {
+            if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM users", scope.Transaction) > 0)
+            {
+                return false;
+            }
+
+            IdentityStore.InsertUser(scope, null, settings.AdminEmail, Roles.PlatformAdministrator, hashes.Admin);
+            IdentityStore.InsertClient(scope, null, IdentityStore.PublicClientId, "Caseline", secretHash: null);
+            if (demo)
+            {
+                var agency = IdentityStore.InsertAgency(scope, settings.DemoAgency)
+                    ?? scope.Connection.Scalar<long>("SELECT id FROM agencies WHERE name = @name", scope.Transaction, ("@name", settings.DemoAgency));
+                IdentityStore.InsertClient(scope, agency, settings.DemoClientId, settings.DemoClientId, hashes.Client);
+                IdentityStore.InsertUser(scope, agency, settings.DemoUserEmail, Roles.Officer, hashes.User);
+            }
+
+            return true;
+        }, cancellationToken);
+
+        if (!created)
+        {
+            return;
+        }
+
+        LogBootstrapped(demo);
+        // Straight to the console, not the log: the operator needs these once, and logs are kept and shipped.
+        var lines = new List<string> { "Caseline bootstrap: first start on an empty database." };
+        if (settings.AdminPassword is null)
+        {
+            lines.Add($"  Platform administrator {settings.AdminEmail}, password: {adminPassword}");
+        }
+
+        if (demo && settings.DemoClientSecret is null)
+        {
+            lines.Add($"  Demo agency '{settings.DemoAgency}': API client {settings.DemoClientId}, secret: {demoSecret}");
+        }
+
+        if (demo && settings.DemoUserPassword is null)
+        {
+            lines.Add($"  Demo officer {settings.DemoUserEmail}, password: {demoPassword}");
+        }
+
+        if (lines.Count > 1)
+        {
+            lines.Add("  These are shown only now.");
+            await Console.Out.WriteLineAsync(string.Join(Environment.NewLine, lines));
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Bootstrapped the platform administrator (demo agency: {Demo})")]
+    private partial void LogBootstrapped(bool demo);
+}

@@ -1,0 +1,100 @@
+using Caseline.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Caseline.Server.Identity;
+
+/// <summary>A person who logs on.</summary>
+internal sealed record UserAccount(string Id, long? AgencyId, string Login, string Role, string PasswordHash, bool Disabled);
+
+/// <summary>A program that logs on (a CMS's middleware). Public clients (the officer UI, the CLI) have no secret.</summary>
+internal sealed record ApiClientAccount(string ClientId, long? AgencyId, string Name, string? SecretHash, bool Disabled);
+
+/// <summary>Users, API clients, agencies and failed logons.</summary>
+internal sealed class IdentityStore(Database database, WriteQueue writes, TimeProvider clock, IOptions<IdentityOptions> options)
+{
+    /// <summary>The first-party public client (officer UI, CLI): password grant only, no secret.</summary>
+    public const string PublicClientId = "caseline";
+
+    public static string LoginKey(string login) => login.Trim().ToLowerInvariant();
+
+    public UserAccount? FindUser(string login)
+    {
+        using var connection = database.OpenReader();
+        using var command = connection.Command(
+            "SELECT id, agency_id, login, role, password_hash, disabled FROM users WHERE login_key = @key", null, ("@key", LoginKey(login)));
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new UserAccount(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5) != 0)
+            : null;
+    }
+
+    public ApiClientAccount? FindClient(string clientId)
+    {
+        using var connection = database.OpenReader();
+        using var command = connection.Command(
+            "SELECT client_id, agency_id, name, secret_hash, disabled FROM api_clients WHERE client_id = @id", null, ("@id", clientId));
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            ? new ApiClientAccount(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.NullableString(3), reader.GetInt64(4) != 0)
+            : null;
+    }
+
+    public string? AgencyName(long agencyId)
+    {
+        using var connection = database.OpenReader();
+        return connection.Scalar<string>("SELECT name FROM agencies WHERE id = @id", null, ("@id", agencyId));
+    }
+
+    /// <summary>Whether the account has failed too often within the lockout window.</summary>
+    public bool IsLockedOut(string login)
+    {
+        using var connection = database.OpenReader();
+        var since = clock.GetUtcNow() - options.Value.LockoutWindow;
+        return connection.Scalar<long>(
+            "SELECT COUNT(*) FROM logon_failures WHERE login_key = @key AND at > @since", null, ("@key", LoginKey(login)), ("@since", since.UtcTicks))
+            >= options.Value.LockoutFailures;
+    }
+
+    public Task RecordFailureAsync(string login, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Connection.Execute("INSERT INTO logon_failures (login_key, at) VALUES (@key, @at)", scope.Transaction, ("@key", LoginKey(login)), ("@at", scope.Now.UtcTicks)), ct);
+
+    public Task ClearFailuresAsync(string login, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Connection.Execute("DELETE FROM logon_failures WHERE login_key = @key", scope.Transaction, ("@key", LoginKey(login))), ct);
+
+    public string Hash(string secret) => PasswordHashing.Hash(secret, options.Value.PasswordHashIterations);
+
+    /// <summary>Adds a user; null when the login is taken.</summary>
+    public static string? InsertUser(WriteScope scope, long? agencyId, string login, string role, string passwordHash)
+    {
+        if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM users WHERE login_key = @key", scope.Transaction, ("@key", LoginKey(login))) > 0)
+        {
+            return null;
+        }
+
+        var id = Guid.CreateVersion7().ToString("D");
+        scope.Connection.Execute(
+            "INSERT INTO users (id, agency_id, login, login_key, role, password_hash, created_at) VALUES (@id, @agency, @login, @key, @role, @hash, @now)",
+            scope.Transaction, ("@id", id), ("@agency", agencyId), ("@login", login.Trim()), ("@key", LoginKey(login)), ("@role", role), ("@hash", passwordHash), ("@now", scope.Now.UtcTicks));
+        return id;
+    }
+
+    /// <summary>Adds an API client; false when the id is taken.</summary>
+    public static bool InsertClient(WriteScope scope, long? agencyId, string clientId, string name, string? secretHash)
+    {
+        if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM api_clients WHERE client_id = @id", scope.Transaction, ("@id", clientId)) > 0)
+        {
+            return false;
+        }
+
+        scope.Connection.Execute(
+            "INSERT INTO api_clients (client_id, agency_id, name, secret_hash, created_at) VALUES (@id, @agency, @name, @hash, @now)",
+            scope.Transaction, ("@id", clientId), ("@agency", agencyId), ("@name", name), ("@hash", secretHash), ("@now", scope.Now.UtcTicks));
+        return true;
+    }
+
+    /// <summary>Adds an agency; null when the name is taken.</summary>
+    public static long? InsertAgency(WriteScope scope, string name) =>
+        scope.Connection.Scalar<long>("SELECT COUNT(*) FROM agencies WHERE name = @name", scope.Transaction, ("@name", name)) > 0
+            ? null
+            : scope.Connection.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, @now) RETURNING id", scope.Transaction, ("@name", name), ("@now", scope.Now.UtcTicks));
+}

@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Caseline.Server.Tests;
+
+/// <summary>Tokens from the real token endpoint, roles, lockout, rate limits and the audit trail.</summary>
+public sealed class IdentityTests(CaselineServer server) : IClassFixture<CaselineServer>
+{
+    private static async Task<HttpResponseMessage> TokenRequest(HttpClient http, string form, string? clientId = null, string? secret = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/identity/connect/token")
+        {
+            Content = new StringContent(form, Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        if (clientId is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{clientId}:{secret}")));
+        }
+
+        return await http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    private static HttpClient Bearer(CaselineServer server, string token)
+    {
+        var http = server.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    private static async Task<JsonObject> NewApiClient(HttpClient admin, string name)
+    {
+        var response = await admin.PostAsJsonAsync("/api/v1/admin/clients", new { Name = name }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.ReadObject();
+    }
+
+    [Fact]
+    public async Task The_integration_guides_flow_works_as_written()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        var client = await NewApiClient(admin, "County CMS");
+        using var anonymous = server.CreateClient();
+
+        var response = await TokenRequest(
+            anonymous, $"grant_type=password&scope=openid caseIntegrationApi&username={CaselineServer.Login(agency)}&password={CaselineServer.Password}",
+            (string)client["ClientId"]!, (string)client["Secret"]!);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var token = await response.ReadObject();
+        Assert.Equal("Bearer", (string?)token["token_type"]);
+        Assert.InRange((int)token["expires_in"]!, 3000, 3600);
+        using var http = Bearer(server, (string)token["access_token"]!);
+        Assert.Equal(HttpStatusCode.Created, (await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""")).StatusCode);
+        Assert.Equal(CaselineServer.Login(agency), server.Log(agency).Single().Message.Action.UpdatedBy);
+    }
+
+    [Fact]
+    public async Task A_machine_client_gets_a_token_by_client_credentials_and_writes_as_itself()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        var client = await NewApiClient(admin, "County CMS");
+        using var anonymous = server.CreateClient();
+
+        var token = await (await TokenRequest(anonymous, "grant_type=client_credentials&scope=caseIntegrationApi", (string)client["ClientId"]!, (string)client["Secret"]!)).ReadObject();
+        using var http = Bearer(server, (string)token["access_token"]!);
+        await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
+
+        Assert.Equal("County CMS", server.Log(agency).Single().Message.Action.UpdatedBy);
+        var wrong = await TokenRequest(anonymous, "grant_type=client_credentials&scope=caseIntegrationApi", (string)client["ClientId"]!, "not-the-secret");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal("invalid_client", (string?)(await wrong.ReadObject())["error"]);
+    }
+
+    [Fact]
+    public async Task Missing_malformed_and_foreign_tokens_get_401_problems()
+    {
+        using var none = server.CreateClient();
+        using var malformed = Bearer(server, "not-a-token");
+
+        await (await none.Get("/api/v1/clients")).Problem(401);
+        await (await malformed.Get("/api/v1/clients")).Problem(401);
+        await (await malformed.Get("/api/v1/transmit/messages")).Problem(401);
+    }
+
+    [Fact]
+    public async Task Tokens_without_the_scope_or_the_role_get_403_problems()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        using var openIdOnly = await server.ForAsync(agency, scope: "openid");
+        await admin.PostAsJsonAsync("/api/v1/admin/users", new { Login = CaselineServer.Login(agency, "plain"), Role = "Officer", Password = CaselineServer.Password }, TestContext.Current.CancellationToken);
+        using var officer = Bearer(server, await server.PasswordToken(CaselineServer.Login(agency, "plain")));
+        using var platform = Bearer(server, await server.PasswordToken(CaselineServer.PlatformAdmin));
+
+        await (await openIdOnly.Get("/api/v1/clients")).Problem(403);
+        await (await officer.Get("/api/v1/transmit/webhooks")).Problem(403);
+        await (await officer.Get("/api/v1/admin/audit")).Problem(403);
+        await (await platform.Get("/api/v1/clients")).Problem(403);
+        await (await admin.Get("/api/v1/admin/agencies")).Problem(403);
+        Assert.Equal(HttpStatusCode.OK, (await officer.Get("/api/v1/clients")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_expired_token_gets_a_401_problem()
+    {
+        await using var shortLived = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Identity:AccessTokenLifetime"] = "00:00:01" });
+        using var http = await shortLived.ForAsync(CaselineServer.NewAgency());
+        Assert.Equal(HttpStatusCode.OK, (await http.Get("/api/v1/clients")).StatusCode);
+
+        await Task.Delay(2500, TestContext.Current.CancellationToken);
+
+        await (await http.Get("/api/v1/clients")).Problem(401);
+    }
+
+    [Fact]
+    public async Task Five_failed_logons_in_fifteen_minutes_lock_the_account_and_every_attempt_is_audited()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        var login = CaselineServer.Login(agency, "target");
+        await admin.PostAsJsonAsync("/api/v1/admin/users", new { Login = login, Role = "Officer", Password = CaselineServer.Password }, TestContext.Current.CancellationToken);
+        using var anonymous = server.CreateClient();
+
+        for (var i = 0; i < 5; i++)
+        {
+            var failed = await TokenRequest(anonymous, $"grant_type=password&client_id=caseline&scope=caseIntegrationApi&username={login}&password=wrong-{i}");
+            Assert.Equal("invalid_grant", (string?)(await failed.ReadObject())["error"]);
+        }
+
+        var locked = await (await TokenRequest(anonymous, $"grant_type=password&client_id=caseline&scope=caseIntegrationApi&username={login}&password={CaselineServer.Password}")).ReadObject();
+
+        Assert.Equal("invalid_grant", (string?)locked["error"]);
+        Assert.Contains("locked", (string?)locked["error_description"], StringComparison.Ordinal);
+        var audit = await (await admin.Get($"/api/v1/admin/audit?actor={Uri.EscapeDataString(login)}")).ReadObject();
+        Assert.Equal([400, 400, 400, 400, 400, 423], audit["Records"]!.AsArray().Select(r => (int)r!["Outcome"]!));
+        Assert.All(audit["Records"]!.AsArray(), r => Assert.Equal("logon", (string?)r!["Action"]));
+    }
+
+    [Fact]
+    public async Task Requests_over_a_callers_rate_get_429_with_retry_after()
+    {
+        await using var limited = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Identity:RateLimitPermits"] = "5" });
+        using var http = await limited.ForAsync(CaselineServer.NewAgency());
+        using var other = await limited.ForAsync(CaselineServer.NewAgency());
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await http.Get("/api/v1/clients")).StatusCode);
+        }
+
+        var refused = await http.Get("/api/v1/clients");
+
+        await refused.Problem(429);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, (await other.Get("/api/v1/clients")).StatusCode); // each caller has its own budget
+    }
+
+    [Fact]
+    public async Task Reading_a_profile_leaves_one_audit_record_that_only_the_agency_can_query()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
+
+        await http.Get("/api/v1/clients/EX1");
+
+        var records = (await (await http.Get("/api/v1/admin/audit?clientId=EX1")).ReadObject())["Records"]!.AsArray();
+        var read = Assert.Single(records, r => (string?)r!["Action"] == "GET /api/v1/clients/{clientId}")!;
+        Assert.Equal(CaselineServer.Login(agency), (string?)read["Actor"]);
+        Assert.Equal(200, (int)read["Outcome"]!);
+        Assert.Equal("127.0.0.1", (string?)read["Remote"]);
+        Assert.True(DateTimeOffset.UtcNow - (DateTimeOffset)read["At"]! < TimeSpan.FromMinutes(1));
+        Assert.Single(records, r => (string?)r!["Action"] == "PUT /api/v1/clients/{clientId}");
+        using var other = await server.ForAsync(CaselineServer.NewAgency());
+        Assert.Empty((await (await other.Get("/api/v1/admin/audit?clientId=EX1")).ReadObject())["Records"]!.AsArray());
+    }
+
+    [Fact]
+    public void No_route_can_change_the_audit_trail()
+    {
+        var routes = server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.Contains("audit", StringComparison.OrdinalIgnoreCase) == true)
+            .SelectMany(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods)
+            .ToList();
+
+        Assert.Equal(["GET"], routes);
+    }
+}

@@ -193,3 +193,77 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
         Assert.Equal(["GET"], routes);
     }
 }
+
+/// <summary>What the logs of a whole working session hold: no secret, password, token or client personal data.</summary>
+public sealed class LogHygieneTests
+{
+    [Fact]
+    public async Task A_full_session_logs_no_secret_token_password_or_personal_data()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = CaselineServer.With();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        var client = await (await admin.PostAsJsonAsync("/api/v1/admin/clients", new { Name = "County CMS" }, ct)).ReadObject();
+        var clientSecret = (string)client["Secret"]!;
+        var userPassword = "Officer-Password-" + Guid.NewGuid().ToString("N")[..8];
+        await admin.PostAsJsonAsync("/api/v1/admin/users", new { Login = CaselineServer.Login(agency, "jf"), Role = "Officer", Password = userPassword }, ct);
+        var token = await server.PasswordToken(CaselineServer.Login(agency, "jf"), userPassword, clientId: (string)client["ClientId"]!, clientSecret: clientSecret);
+        using var http = server.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        var hook = await (await admin.PostAsJsonAsync("/api/v1/transmit/webhooks", new { Url = receiver.Url + "?token=receiver-own-token-xyz" }, ct)).ReadObject();
+        var rotated = await (await admin.PostAsync($"/api/v1/transmit/webhooks/{hook["Id"]}/rotate-secret", null, ct)).ReadObject();
+
+        await http.Put("/api/v1/clients/EX1", """{"FirstName":"Johnathan","LastName":"Farmer","DateOfBirth":"1980-05-28","Email":"j.farmer@example.org"}""");
+        await http.Put("/api/v1/clients/EX1/addresses/H", """{"AddressType":"Home","Address":"4417 Juniper Lane"}""");
+        await http.Put("/api/v1/clients/EX1/addresses/H", """{"AddressType":"Boat","Address":"4417 Juniper Lane <b>"}""");
+        await http.Put("/api/v1/clients/EX1", """{"FirstName":"Johnathan","LastName":"Farmer","DateOfBirth":"1980-02-31"}""");
+        await http.Get("/api/v1/clients/EX1");
+        await http.Get("/api/v1/transmit/messages");
+        using var anonymous = server.CreateClient();
+        await anonymous.PostAsync("/identity/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = "caseline", ["username"] = CaselineServer.Login(agency, "jf"), ["password"] = "Wrong-Password-Guess-77",
+        }), ct);
+        await WebhookTests.Until(() => receiver.Requests.Count >= 3, "deliveries");
+
+        var logs = string.Join("\n", server.Logs);
+        Assert.NotEmpty(server.Logs);
+        foreach (var secret in new[]
+        {
+            clientSecret, userPassword, CaselineServer.Password, token, (string)hook["Secret"]!, (string)rotated["Secret"]!, "receiver-own-token-xyz",
+            "Wrong-Password-Guess-77", "Johnathan", "Farmer", "1980-05-28", "j.farmer@example.org", "Juniper",
+        })
+        {
+            Assert.DoesNotContain(secret, logs, StringComparison.Ordinal);
+        }
+    }
+}
+
+/// <summary>A first start in Development makes the demo agency with the configured client and officer.</summary>
+public sealed class BootstrapTests
+{
+    [Fact]
+    public async Task A_first_start_in_development_creates_the_demo_agency_its_client_and_officer()
+    {
+        await using var server = CaselineServer.With(new Dictionary<string, string>
+        {
+            ["Environment"] = "Development",
+            ["Caseline:Bootstrap:DemoAgency"] = "demo",
+            ["Caseline:Bootstrap:DemoClientId"] = "demo-cms",
+            ["Caseline:Bootstrap:DemoClientSecret"] = "demo-client-secret-123",
+            ["Caseline:Bootstrap:DemoUserEmail"] = "officer@demo.test",
+            ["Caseline:Bootstrap:DemoUserPassword"] = "demo-officer-password",
+        });
+
+        var token = await server.PasswordToken("officer@demo.test", "demo-officer-password", clientId: "demo-cms", clientSecret: "demo-client-secret-123");
+        using var http = server.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
+
+        var message = Assert.Single(server.Log("demo")).Message;
+        Assert.Equal("officer@demo.test", message.Action.UpdatedBy);
+        Assert.DoesNotContain("demo-officer-password", string.Join("\n", server.Logs), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Caseline.Bench;
+
+public sealed record BenchSettings(int Seconds, int Messages);
+
+/// <summary>One line of the results table. Machine-dependent figures carry the baseline measured in the same run.</summary>
+public sealed record Row(string Scenario, string Metric, double Value, string Unit, double? Baseline = null, string? Target = null, bool? Met = null)
+{
+    public double? Ratio => Baseline is > 0 ? Value / Baseline : null;
+
+    public static string Markdown(IEnumerable<Row> rows)
+    {
+        var table = new StringBuilder()
+            .AppendLine("| scenario | metric | value | baseline (same run) | ratio | target | met |")
+            .AppendLine("|---|---|---:|---:|---:|---|---|");
+        foreach (var row in rows)
+        {
+            table.AppendLine(CultureInfo.InvariantCulture,
+                $"| {row.Scenario} | {row.Metric} | {row.Value:#,0.##} {row.Unit} | {(row.Baseline is { } b ? b.ToString("#,0.##", CultureInfo.InvariantCulture) : "")} | {(row.Ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "")} | {row.Target} | {(row.Met is { } met ? (met ? "yes" : "**no**") : "")} |");
+        }
+
+        return table.ToString();
+    }
+
+    public static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Caseline.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? Directory.GetCurrentDirectory();
+    }
+}
+
+/// <summary>The real server on Kestrel (loopback, a free port) over a fresh SQLite file, for one scenario.</summary>
+public sealed class BenchServer : WebApplicationFactory<Program>
+{
+    private const string AdminPassword = "bench-admin-password";
+
+    public BenchServer()
+    {
+        DataDirectory = Path.Combine(Path.GetTempPath(), "caseline-bench", Guid.NewGuid().ToString("N"));
+        UseKestrel(0);
+        StartServer();
+    }
+
+    public string DataDirectory { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("Caseline:DataDirectory", DataDirectory);
+        builder.UseSetting("Caseline:Bootstrap:AdminPassword", AdminPassword);
+        builder.UseSetting("Caseline:Identity:RateLimitPermits", int.MaxValue.ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Caseline:Webhooks:AllowPrivateNetworks", "true");
+        builder.ConfigureLogging(logging => logging.ClearProviders());
+    }
+
+    /// <summary>A client with a token for the administrator of a new agency (created through the admin API).</summary>
+    public async Task<HttpClient> AgencyClientAsync(string agency, int connections)
+    {
+        var platform = await TokenAsync("admin@caseline.local", AdminPassword);
+        using var admin = Client(platform, 1);
+        (await admin.PostAsJsonAsync("/api/v1/admin/agencies", new { Name = agency, AdminEmail = $"admin@{agency}.bench", AdminPassword })).EnsureSuccessStatusCode();
+        return Client(await TokenAsync($"admin@{agency}.bench", AdminPassword), connections);
+    }
+
+    public HttpClient Client(string? token, int connections)
+    {
+        var address = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
+        {
+            BaseAddress = new Uri(address),
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return http;
+    }
+
+    private async Task<string> TokenAsync(string login, string password)
+    {
+        using var http = Client(null, 1);
+        var response = await http.PostAsync("/identity/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password", ["client_id"] = "caseline", ["scope"] = "openid caseIntegrationApi", ["username"] = login, ["password"] = password,
+        }));
+        response.EnsureSuccessStatusCode();
+        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>A closed-loop load: a number of callers, each sending as soon as its last answer came, for a bounded time.</summary>
+public static class Load
+{
+    public static async Task<(long Succeeded, long Failed, TimeSpan Elapsed)> RunAsync(int connections, TimeSpan duration, Func<int, long, Task<bool>> send)
+    {
+        long succeeded = 0, failed = 0;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(worker => Task.Run(async () =>
+        {
+            for (long i = 0; stopwatch.Elapsed < duration; i++)
+            {
+                if (await send(worker, i))
+                {
+                    Interlocked.Increment(ref succeeded);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        })));
+        return (succeeded, failed, stopwatch.Elapsed);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Text;
+
+namespace Caseline.Bench;
+
+public static class BenchProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        // dotnet run -c Release --project bench/Caseline.Bench -- <serialize|ingest|feed|all> [--seconds N] [--messages N]
+        var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+        var settings = new BenchSettings(
+            Seconds: Option(args, "--seconds", 10),
+            Messages: Option(args, "--messages", 1_000_000));
+        var scenarios = new Dictionary<string, Func<BenchSettings, Task<IReadOnlyList<Row>>>>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["serialize"] = SerializeScenario.RunAsync,
+            ["ingest"] = IngestScenario.RunAsync,
+            ["feed"] = FeedScenario.RunAsync,
+        };
+        if (scenario != "all" && !scenarios.ContainsKey(scenario))
+        {
+            Console.Error.WriteLine($"Unknown scenario '{scenario}'. Scenarios: {string.Join(", ", scenarios.Keys)}, all.");
+            return 2;
+        }
+
+        var rows = new List<Row>();
+        foreach (var (name, run) in scenarios.Where(s => scenario == "all" || s.Key.Equals(scenario, StringComparison.OrdinalIgnoreCase)))
+        {
+            Console.WriteLine($"== {name}");
+            rows.AddRange(await run(settings));
+        }
+
+        var table = Row.Markdown(rows);
+        Console.WriteLine();
+        Console.WriteLine(table);
+        var results = Path.Combine(Row.RepositoryRoot(), "bench", "results");
+        Directory.CreateDirectory(results);
+        await File.WriteAllTextAsync(Path.Combine(results, "latest.md"), new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"# Latest benchmark run ({DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores)")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"`dotnet run -c Release --project bench/Caseline.Bench -- {string.Join(' ', args)}`")
+            .AppendLine()
+            .Append(table)
+            .ToString());
+        return 0;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
+    }
+}

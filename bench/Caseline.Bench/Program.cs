@@ -17,6 +17,7 @@ public static class BenchProgram
             ["serialize"] = SerializeScenario.RunAsync,
             ["ingest"] = IngestScenario.RunAsync,
             ["feed"] = FeedScenario.RunAsync,
+            ["delivery"] = DeliveryScenario.RunAsync,
         };
         if (scenario != "all" && !scenarios.ContainsKey(scenario))
         {

@@ -18,6 +18,7 @@ public static class BenchProgram
             ["ingest"] = IngestScenario.RunAsync,
             ["feed"] = FeedScenario.RunAsync,
             ["delivery"] = DeliveryScenario.RunAsync,
+            ["latency"] = LatencyScenario.RunAsync,
             ["bulk"] = BulkScenario.RunAsync,
         };
         if (scenario != "all" && !scenarios.ContainsKey(scenario))

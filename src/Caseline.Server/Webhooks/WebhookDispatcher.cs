@@ -18,8 +18,8 @@ namespace Caseline.Server.Webhooks;
 /// filter they match; (2) lease the deliveries that are due and at the head of their client's stream
 /// (no earlier open delivery for the same endpoint and client), so a client's next message waits for
 /// its previous one while other clients proceed; (3) send them in parallel; (4) record every attempt
-/// and its outcome. A crash between (2) and (4) leaves leases that expire, and those deliveries are
-/// sent again: at least once, never lost.
+/// and its outcome, in the same write unit as the next round's (1) and (2). A crash before (4) leaves
+/// leases that expire, and those deliveries are sent again: at least once, never lost.
 /// </para>
 /// </summary>
 internal sealed partial class WebhookDispatcher(
@@ -42,15 +42,25 @@ internal sealed partial class WebhookDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var client = httpClients.CreateClient(HttpClientName);
+        Outcome[] outcomes = [];
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var grown = log.Next;
                 var woken = _wake.Next;
-                var enqueued = await writes.RunAsync(Enqueue, stoppingToken);
-                var sent = await DispatchAsync(stoppingToken);
-                if (enqueued == 0 && sent == 0)
+
+                // One write unit a round: record the last round's outcomes, fan out new messages, lease the next
+                // heads of streams. A round then costs one commit, which is what bounds delivery latency.
+                var previous = outcomes;
+                var (enqueued, claimed) = await writes.RunAsync(scope =>
+                {
+                    Record(scope, previous);
+                    return (Enqueue(scope), Claim(scope));
+                }, stoppingToken);
+                outcomes = await Task.WhenAll(claimed.Select(delivery => SendAsync(client, delivery, stoppingToken)));
+                if (enqueued == 0 && claimed.Count == 0)
                 {
                     await Task.WhenAny(grown, woken, Task.Delay(options.Value.PollInterval, stoppingToken));
                 }
@@ -61,6 +71,8 @@ internal sealed partial class WebhookDispatcher(
             }
             catch (Exception e)
             {
+                // Outcomes not recorded are not lost: their leases expire and the deliveries are sent again.
+                outcomes = [];
                 LogRoundFailed(e);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
@@ -124,20 +136,6 @@ internal sealed partial class WebhookDispatcher(
         }
 
         return created;
-    }
-
-    private async Task<int> DispatchAsync(CancellationToken ct)
-    {
-        var claimed = await writes.RunAsync(Claim, ct);
-        if (claimed.Count == 0)
-        {
-            return 0;
-        }
-
-        var client = httpClients.CreateClient(HttpClientName);
-        var outcomes = await Task.WhenAll(claimed.Select(delivery => SendAsync(client, delivery, ct)));
-        await writes.RunAsync(scope => Record(scope, outcomes), ct);
-        return claimed.Count;
     }
 
     private List<Claimed> Claim(WriteScope scope)
@@ -231,7 +229,7 @@ internal sealed partial class WebhookDispatcher(
         return TimeSpan.FromTicks(Math.Clamp(delay.Ticks, TimeSpan.TicksPerSecond, RetrySchedule.Delays[^1].Ticks));
     }
 
-    private static int Record(WriteScope scope, Outcome[] outcomes)
+    private static void Record(WriteScope scope, Outcome[] outcomes)
     {
         var now = scope.Now;
         foreach (var outcome in outcomes)
@@ -278,8 +276,6 @@ internal sealed partial class WebhookDispatcher(
                 Update(scope, delivery, attempt, DeliveryState.Failed, outcome, next: now, finished: now);
             }
         }
-
-        return outcomes.Length;
     }
 
     private static void Update(WriteScope scope, Claimed delivery, int attempt, string state, Outcome outcome, DateTimeOffset? next, DateTimeOffset? finished) =>

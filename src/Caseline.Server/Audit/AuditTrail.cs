@@ -92,7 +92,7 @@ internal static class AuditApi
         while (reader.Read())
         {
             records.Add(new AuditRecord(
-                reader.GetInt64(0), new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero), reader.GetString(2), reader.GetString(3),
+                reader.GetInt64(0), reader.Timestamp(1), reader.GetString(2), reader.GetString(3),
                 reader.NullableString(4), reader.NullableString(5), reader.GetInt32(6)));
         }
 

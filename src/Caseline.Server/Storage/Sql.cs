@@ -39,4 +39,10 @@ internal static class Sql
     public static string? NullableString(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     public static byte[] Bytes(this DbDataReader reader, int ordinal) => (byte[])reader.GetValue(ordinal);
+
+    /// <summary>A UTC instant stored as ticks (every timestamp column holds <see cref="DateTimeOffset.UtcTicks"/>).</summary>
+    public static DateTimeOffset Timestamp(this DbDataReader reader, int ordinal) => new(reader.GetInt64(ordinal), TimeSpan.Zero);
+
+    /// <summary>A UTC instant stored as ticks, or null.</summary>
+    public static DateTimeOffset? NullableTimestamp(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.Timestamp(ordinal);
 }

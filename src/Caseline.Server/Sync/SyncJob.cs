@@ -109,11 +109,8 @@ internal static class SyncJobs
             scope.Transaction, ("@id", id), ("@state", state), ("@now", scope.Now.UtcTicks), ("@failure", failure));
 
     private static SyncJob Read(DbDataReader reader) => new(
-        reader.GetString(0), reader.GetString(1), Ticks(reader, 2)!.Value, Ticks(reader, 3), Ticks(reader, 4),
+        reader.GetString(0), reader.GetString(1), reader.Timestamp(2), reader.NullableTimestamp(3), reader.NullableTimestamp(4),
         reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10), reader.GetInt64(11), reader.GetInt64(12),
         JsonSerializer.Deserialize(reader.GetString(13), ServerJsonContext.Default.IReadOnlyListSyncLineError) ?? [],
         reader.NullableString(14));
-
-    private static DateTimeOffset? Ticks(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : new DateTimeOffset(reader.GetInt64(ordinal), TimeSpan.Zero);
 }

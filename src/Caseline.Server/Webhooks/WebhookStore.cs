@@ -81,7 +81,7 @@ internal static class WebhookStore
         while (reader.Read())
         {
             attempts.Add(new DeliveryAttempt(
-                reader.GetInt32(0), Time(reader, 1)!.Value, reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetDouble(3), reader.NullableString(4)));
+                reader.GetInt32(0), reader.Timestamp(1), reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.GetDouble(3), reader.NullableString(4)));
         }
 
         return attempts;
@@ -89,17 +89,14 @@ internal static class WebhookStore
 
     private static WebhookEndpoint ReadEndpoint(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.NullableString(2), ParseSubTypes(reader.NullableString(3)), reader.GetInt64(4) != 0,
-        reader.NullableString(5), Time(reader, 6)!.Value, Time(reader, 7), Time(reader, 8), Secret: null);
+        reader.NullableString(5), reader.Timestamp(6), reader.NullableTimestamp(7), reader.NullableTimestamp(8), Secret: null);
 
     private static Delivery ReadDelivery(DbDataReader reader)
     {
         var state = reader.GetString(3);
         var open = state is DeliveryState.Pending or DeliveryState.Retrying or DeliveryState.InFlight;
         return new(
-            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), state, reader.GetInt32(4), open ? Time(reader, 5) : null,
-            reader.IsDBNull(6) ? null : reader.GetInt32(6), reader.NullableString(7), Time(reader, 8)!.Value, Time(reader, 9), AttemptLog: null);
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), state, reader.GetInt32(4), open ? reader.NullableTimestamp(5) : null,
+            reader.IsDBNull(6) ? null : reader.GetInt32(6), reader.NullableString(7), reader.Timestamp(8), reader.NullableTimestamp(9), AttemptLog: null);
     }
-
-    public static DateTimeOffset? Time(DbDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : new DateTimeOffset(reader.GetInt64(ordinal), TimeSpan.Zero);
 }

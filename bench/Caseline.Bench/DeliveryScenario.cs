@@ -6,15 +6,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Caseline.Messages;
 using Caseline.Messages.Json;
-using Caseline.Server.Clients;
-using Caseline.Server.Storage;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Caseline.Bench;
 
@@ -36,33 +29,8 @@ public static class DeliveryScenario
         receiver.Key = Convert.FromBase64String(((string)endpoint!["Secret"]!)["whsec_".Length..]);
         (await http.PutAsJsonAsync($"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { Url = receiver.Url, Enabled = false })).EnsureSuccessStatusCode();
 
-        long agency;
-        using (var connection = server.Services.GetRequiredService<Database>().OpenReader())
-        {
-            agency = connection.Scalar<long>("SELECT id FROM agencies WHERE name = 'bench'");
-        }
-
         Console.WriteLine($"   seeding {messages:#,0} messages over {Clients:#,0} clients");
-        var writes = server.Services.GetRequiredService<WriteQueue>();
-        for (var start = 0; start < messages; start += 2_000)
-        {
-            var from = start;
-            await writes.RunAsync(scope =>
-            {
-                var writer = new ProfileWriter(scope, agency, "seed@bench");
-                for (var i = from; i < Math.Min(from + 2_000, messages); i++)
-                {
-                    if (i < Clients)
-                    {
-                        writer.CreateClient($"C{i}");
-                    }
-
-                    writer.Put($"C{i % Clients}", new AddressDetails("H", "Home", $"{i} Main St"));
-                }
-
-                return 0;
-            });
-        }
+        await server.SeedAsync("bench", messages, Clients);
 
         var stopwatch = Stopwatch.StartNew();
         (await http.PutAsJsonAsync($"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { Url = receiver.Url, Enabled = true })).EnsureSuccessStatusCode();
@@ -101,11 +69,7 @@ public static class DeliveryScenario
         public static async Task<Receiver> StartAsync()
         {
             var receiver = new Receiver();
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            receiver._app = builder.Build();
-            receiver._app.MapPost("/hook", async (HttpRequest request) =>
+            (receiver._app, var address) = await Loopback.StartAsync(app => app.MapPost("/hook", async (HttpRequest request) =>
             {
                 using var buffer = new MemoryStream();
                 await request.Body.CopyToAsync(buffer);
@@ -134,9 +98,8 @@ public static class DeliveryScenario
                 }
 
                 return Results.NoContent();
-            });
-            await receiver._app.StartAsync();
-            receiver.Url = receiver._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
+            }));
+            receiver.Url = address + "/hook";
             return receiver;
         }
 

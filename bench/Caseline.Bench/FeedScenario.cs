@@ -1,9 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Caseline.Messages;
-using Caseline.Server.Clients;
-using Caseline.Server.Storage;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Caseline.Bench;
 
@@ -21,13 +17,7 @@ public static class FeedScenario
         var shortLog = PageLatency(http, await LastCursor(http), 50);
 
         Console.WriteLine($"   seeding {settings.Messages:#,0} messages");
-        long agency;
-        using (var connection = server.Services.GetRequiredService<Database>().OpenReader())
-        {
-            agency = connection.Scalar<long>("SELECT id FROM agencies WHERE name = 'bench'");
-        }
-
-        await Seed(server.Services.GetRequiredService<WriteQueue>(), agency, settings.Messages);
+        await server.SeedAsync("bench", settings.Messages, clients: 1_000);
 
         var stopwatch = Stopwatch.StartNew();
         long read = 0;
@@ -70,39 +60,5 @@ public static class FeedScenario
 
         times.Sort();
         return times[times.Count / 2];
-    }
-
-    /// <summary>Writes messages through the same group-commit path as the API, 2,000 per unit, 1,000 clients.</summary>
-    private static async Task Seed(WriteQueue writes, long agency, int messages)
-    {
-        const int perUnit = 2_000;
-        var units = new List<Task<int>>();
-        for (var start = 0; start < messages; start += perUnit)
-        {
-            var from = start;
-            units.Add(writes.RunAsync(scope =>
-            {
-                var writer = new ProfileWriter(scope, agency, "seed@bench");
-                for (var i = from; i < Math.Min(from + perUnit, messages); i++)
-                {
-                    var client = $"S{i % 1000}";
-                    if (i < 1000)
-                    {
-                        writer.CreateClient(client);
-                    }
-
-                    writer.Put(client, new AddressDetails("H", "Home", $"{i} Main St"));
-                }
-
-                return writer.MessagesWritten;
-            }));
-            if (units.Count >= 16)
-            {
-                await Task.WhenAll(units);
-                units.Clear();
-            }
-        }
-
-        await Task.WhenAll(units);
     }
 }

@@ -4,7 +4,13 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Caseline.Messages;
+using Caseline.Server.Clients;
+using Caseline.Server.Storage;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -68,6 +74,49 @@ public sealed class BenchServer : WebApplicationFactory<Program>
         builder.ConfigureLogging(logging => logging.ClearProviders());
     }
 
+    /// <summary>
+    /// Writes <paramref name="messages"/> address updates over <paramref name="clients"/> clients of the agency
+    /// through the same group-commit writer as the API, 2,000 per unit and up to 16 units in flight.
+    /// </summary>
+    public async Task SeedAsync(string agency, int messages, int clients)
+    {
+        long agencyId;
+        using (var connection = Services.GetRequiredService<Database>().OpenReader())
+        {
+            agencyId = connection.Scalar<long>("SELECT id FROM agencies WHERE name = @name", null, ("@name", agency));
+        }
+
+        const int perUnit = 2_000;
+        var writes = Services.GetRequiredService<WriteQueue>();
+        var units = new List<Task<int>>();
+        for (var start = 0; start < messages; start += perUnit)
+        {
+            var from = start;
+            units.Add(writes.RunAsync(scope =>
+            {
+                var writer = new ProfileWriter(scope, agencyId, "seed@bench");
+                for (var i = from; i < Math.Min(from + perUnit, messages); i++)
+                {
+                    if (i < clients)
+                    {
+                        writer.CreateClient($"C{i}");
+                    }
+
+                    writer.Put($"C{i % clients}", new AddressDetails("H", "Home", $"{i} Main St"));
+                }
+
+                return writer.MessagesWritten;
+            }));
+            if (units.Count >= 16)
+            {
+                await Task.WhenAll(units);
+                units.Clear();
+            }
+        }
+
+        await Task.WhenAll(units);
+    }
+
     /// <summary>A client with a token for the administrator of a new agency (created through the admin API).</summary>
     public async Task<HttpClient> AgencyClientAsync(string agency, int connections)
     {
@@ -79,8 +128,7 @@ public sealed class BenchServer : WebApplicationFactory<Program>
 
     public HttpClient Client(string? token, int connections)
     {
-        var address = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
         {
             BaseAddress = new Uri(address),
@@ -116,6 +164,21 @@ public sealed class BenchServer : WebApplicationFactory<Program>
         catch (IOException)
         {
         }
+    }
+}
+
+/// <summary>A small Kestrel app on a free loopback port: the bare baseline, or a webhook receiver.</summary>
+public static class Loopback
+{
+    public static async Task<(WebApplication App, string Address)> StartAsync(Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync();
+        return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 }
 

@@ -3,12 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Caseline.Server.Storage;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Caseline.Bench;
 
@@ -58,17 +54,12 @@ public static class IngestScenario
     /// <summary>The ceiling: Kestrel receiving the same request, parsing its JSON, answering 200.</summary>
     private static async Task<double> BaselineAsync(TimeSpan duration)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        await using var app = builder.Build();
-        app.MapPut("/api/v1/clients/{clientId}/addresses/{itemId}", async (HttpRequest request) =>
+        var (app, address) = await Loopback.StartAsync(app => app.MapPut("/api/v1/clients/{clientId}/addresses/{itemId}", async (HttpRequest request) =>
         {
             using var document = await JsonDocument.ParseAsync(request.Body);
             return Results.Ok();
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        }));
+        await using var baseline = app;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Connections }) { BaseAddress = new Uri(address) };
         var result = await Load.RunAsync(Connections, duration, async (worker, i) =>
         {
@@ -76,7 +67,6 @@ public static class IngestScenario
                 $"/api/v1/clients/C{(worker * 7919 + i) % Clients}/addresses/H", Json($$"""{"AddressType":"Home","Address":"{{worker}}-{{i}} Main St"}"""));
             return response.IsSuccessStatusCode;
         });
-        await app.StopAsync();
         return result.Succeeded / result.Elapsed.TotalSeconds;
     }
 }

@@ -3,12 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Caseline.Bench;
 
@@ -20,11 +15,7 @@ public static class LatencyScenario
     public static async Task<IReadOnlyList<Row>> RunAsync(BenchSettings settings)
     {
         var received = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        await using var receiver = builder.Build();
-        receiver.MapPost("/hook", async (HttpRequest request) =>
+        var (app, receiverAddress) = await Loopback.StartAsync(app => app.MapPost("/hook", async (HttpRequest request) =>
         {
             var at = Stopwatch.GetTimestamp();
             using var reader = new StreamReader(request.Body, Encoding.UTF8);
@@ -32,9 +23,9 @@ public static class LatencyScenario
             var start = body.IndexOf("\"Address\":\"", StringComparison.Ordinal) + 11;
             received.TryAdd(body[start..body.IndexOf('"', start)], at);
             return Results.NoContent();
-        });
-        await receiver.StartAsync();
-        var url = receiver.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
+        }));
+        await using var receiver = app;
+        var url = receiverAddress + "/hook";
 
         await using var server = new BenchServer();
         using var http = await server.AgencyClientAsync("bench", 64);

@@ -109,11 +109,13 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
     [Fact]
     public async Task An_expired_token_gets_a_401_problem()
     {
-        await using var shortLived = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Identity:AccessTokenLifetime"] = "00:00:01" });
+        // Long enough for the setup's own tokens on a loaded machine, short enough to wait out.
+        await using var shortLived = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Identity:AccessTokenLifetime"] = "00:00:05" });
         using var http = await shortLived.ForAsync(CaselineServer.NewAgency());
+        var issuedBefore = DateTime.UtcNow; // the token came from the endpoint before this instant
         Assert.Equal(HttpStatusCode.OK, (await http.Get("/api/v1/clients")).StatusCode);
 
-        await Task.Delay(2500, TestContext.Current.CancellationToken);
+        await Task.Delay(issuedBefore.AddSeconds(6) - DateTime.UtcNow, TestContext.Current.CancellationToken);
 
         await (await http.Get("/api/v1/clients")).Problem(401);
     }

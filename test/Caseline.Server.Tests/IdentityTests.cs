@@ -184,6 +184,37 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
     }
 
     [Fact]
+    public async Task Every_change_is_audited_once_with_the_status_it_answered_and_commits_with_its_record()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        var answered = new List<int>
+        {
+            (int)(await http.Post("/api/v1/clients", """{"IntegrationId":"AU1","FirstName":"Ann","LastName":"Lee"}""")).StatusCode,
+            (int)(await http.Post("/api/v1/clients", """{"IntegrationId":"AU1","FirstName":"Ann","LastName":"Lee"}""")).StatusCode,
+            (int)(await http.Put("/api/v1/clients/AU1", """{"Email":"ann@example.test"}""")).StatusCode,
+            (int)(await http.Put("/api/v1/clients/AU1/contacts/P1", """{"ContactType":"MobilePhone","Contact":"555-0100"}""")).StatusCode,
+            (int)(await http.Put("/api/v1/clients/AU1/contacts/P1", """{"ContactType":"MobilePhone","Contact":"555-0101"}""")).StatusCode,
+            (int)(await http.Put("/api/v1/clients/AU1/contacts/P2", """{"ContactType":"MobilePhone"}""")).StatusCode,
+            (int)(await http.Put("/api/v1/clients/NOBODY/contacts/P1", """{"ContactType":"MobilePhone","Contact":"555-0100"}""")).StatusCode,
+            (int)(await http.Delete("/api/v1/clients/AU1/contacts/P1")).StatusCode,
+            (int)(await http.Delete("/api/v1/clients/AU1/contacts/P1")).StatusCode,
+        };
+        Assert.Equal([201, 409, 200, 201, 200, 400, 404, 204, 404], answered);
+
+        var records = (await (await http.Get("/api/v1/admin/audit?actor=" + Uri.EscapeDataString(CaselineServer.Login(agency)))).ReadObject())["Records"]!.AsArray()
+            .Where(r => ((string)r!["Action"]!).Contains("/api/v1/clients", StringComparison.Ordinal) && !((string)r["Action"]!).StartsWith("GET", StringComparison.Ordinal)).ToList();
+        Assert.Equal(answered, records.Select(r => (int)r!["Outcome"]!));
+
+        // A change and its record are written by one unit, so they carry the same commit time.
+        var timeline = (await (await http.Get("/api/v1/clients/AU1/messages")).ReadObject())["Messages"]!.AsArray();
+        var changeTimes = timeline.Select(m => (DateTimeOffset)m!["Message"]!["Action"]!["OccurredOn"]!).Distinct().ToList();
+        var recordTimes = records.Where(r => (int)r!["Outcome"]! is 200 or 201 or 204 && (string?)r["ClientId"] == "AU1")
+            .Select(r => (DateTimeOffset)r!["At"]!).ToList();
+        Assert.Equal(changeTimes, recordTimes);
+    }
+
+    [Fact]
     public void No_route_can_change_the_audit_trail()
     {
         var routes = server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints

@@ -38,7 +38,7 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 
     private Task<long> NewAgency(string name) => Writes.RunAsync(scope =>
-        scope.Connection.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, 0) RETURNING id", scope.Transaction, ("@name", name)));
+        scope.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, 0) RETURNING id", ("@name", name)));
 
     private Task<T> Write<T>(long agency, Func<ProfileWriter, T> work) =>
         Writes.RunAsync(scope => work(new ProfileWriter(scope, agency, "tester")));
@@ -65,6 +65,30 @@ public abstract class StorageContractTests : IAsyncLifetime
         using var connection = Database.OpenReader();
         Assert.Equal(Database.Migrations.Count, connection.Scalar<long>("SELECT MAX(version) FROM schema_version"));
         Assert.Equal(Database.Migrations.Count, connection.Scalar<long>("SELECT COUNT(*) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task A_statement_run_again_binds_its_new_values_and_survives_a_unit_that_failed()
+    {
+        const string insert = "INSERT INTO lookups (agency_id, kind, value, sort) VALUES (@agency, @kind, @value, @sort)";
+        var agency = await NewAgency("statements");
+        await Writes.RunAsync(scope => scope.Execute(insert, ("@agency", agency), ("@kind", "k"), ("@value", "first"), ("@sort", 1)), TestContext.Current.CancellationToken);
+        await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => Writes.RunAsync(scope =>
+            scope.Execute(insert, ("@agency", agency), ("@kind", "k"), ("@value", null), ("@sort", 2)), TestContext.Current.CancellationToken));
+        await Writes.RunAsync(scope => scope.Execute(insert, ("@agency", agency), ("@kind", "k"), ("@value", "second"), ("@sort", 3)), TestContext.Current.CancellationToken);
+
+        var values = await Writes.RunAsync(scope =>
+        {
+            using var reader = scope.Query("SELECT value, sort FROM lookups WHERE agency_id = @agency ORDER BY sort", ("@agency", agency));
+            var rows = new List<string>();
+            while (reader.Read())
+            {
+                rows.Add($"{reader.GetString(0)}:{reader.GetInt64(1)}");
+            }
+
+            return rows;
+        }, TestContext.Current.CancellationToken);
+        Assert.Equal(["first:1", "second:3"], values);
     }
 
     [Fact]

@@ -26,17 +26,69 @@ internal sealed record AuditPage(IReadOnlyList<AuditRecord> Records, string? Cur
 /// <summary>
 /// The append-only audit trail: every logon (success or failure) and every call to an endpoint that
 /// reads or changes client data. Nothing in the API updates or deletes it. A record is committed
-/// before the request that caused it completes.
+/// before the request that caused it completes; a change's record commits in the change's own unit.
 /// </summary>
 internal sealed class AuditTrail(WriteQueue writes)
 {
     public Task RecordAsync(HttpContext context, long? agencyId, string actor, string action, string? clientId, int outcome, CancellationToken ct) =>
-        writes.RunAsync(scope => scope.Connection.Execute(
+        writes.RunAsync(scope => Insert(scope, context, agencyId, actor, action, clientId, outcome), ct);
+
+    internal static int Insert(WriteScope scope, HttpContext context, long? agencyId, string actor, string action, string? clientId, int outcome) =>
+        scope.Execute(
             "INSERT INTO audit (agency_id, at, actor, action, client_id, remote, outcome) VALUES (@agency, @at, @actor, @action, @client, @remote, @outcome)",
-            scope.Transaction, ("@agency", agencyId), ("@at", scope.Now.UtcTicks), ("@actor", Truncate(actor, 254)), ("@action", action),
-            ("@client", clientId is null ? null : Truncate(clientId, 64)), ("@remote", context.Connection.RemoteIpAddress?.ToString()), ("@outcome", outcome)), ct);
+            ("@agency", agencyId), ("@at", scope.Now.UtcTicks), ("@actor", Truncate(actor, 254)), ("@action", action),
+            ("@client", clientId is null ? null : Truncate(clientId, 64)), ("@remote", context.Connection.RemoteIpAddress?.ToString()), ("@outcome", outcome));
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+/// <summary>
+/// The pending audit record of a request to an audited endpoint. A handler that changes data writes it
+/// inside the change's own write unit, with the status it is about to answer, so that the change and
+/// its record commit together in one group commit instead of two in a row. Whatever a handler did not
+/// write (reads, refusals, failures) the middleware writes once the response status is known.
+/// </summary>
+internal sealed class AuditEntry(HttpContext context, string action)
+{
+    /// <summary>Whether the record is part of a write unit (and commits or rolls back with it).</summary>
+    public bool Written { get; private set; }
+
+    /// <summary>The entry of the current request, or null when its endpoint is not audited.</summary>
+    public static AuditEntry? Of(HttpContext context) => context.Features.Get<AuditEntry>();
+
+    /// <summary>
+    /// Writes the record in <paramref name="scope"/>'s unit with the status the handler will answer, and the
+    /// client it concerns when the route does not name one (a create names it in the body).
+    /// </summary>
+    public void WriteIn(WriteScope scope, int outcome, string? clientId = null)
+    {
+        var (agencyId, actor) = Actor();
+        AuditTrail.Insert(scope, context, agencyId, actor, action, clientId ?? ClientId(), outcome);
+        Written = true;
+    }
+
+    /// <summary>Writes the record on its own with the response's final status, unless a write unit already did.</summary>
+    public Task WriteAfterAsync(int outcome)
+    {
+        if (Written)
+        {
+            return Task.CompletedTask;
+        }
+
+        var (agencyId, actor) = Actor();
+        return context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(context, agencyId, actor, action, ClientId(), outcome, CancellationToken.None);
+    }
+
+    /// <summary>Called when the request failed: a unit that threw rolled its record back with it.</summary>
+    public void Forget() => Written = false;
+
+    private (long? AgencyId, string Actor) Actor()
+    {
+        var caller = context.User.Identity?.IsAuthenticated == true ? Caller.TryFrom(context.User) : null;
+        return (caller?.AgencyId, caller?.Login ?? "anonymous");
+    }
+
+    private string? ClientId() => context.Request.RouteValues["clientId"] as string ?? context.Request.Query["clientId"].FirstOrDefault();
 }
 
 /// <summary>The audit trail's middleware and its query API.</summary>
@@ -45,15 +97,26 @@ internal static class AuditApi
     /// <summary>Records calls to <see cref="AuditedAttribute"/> endpoints, with their outcome, whoever made them.</summary>
     public static async Task Middleware(HttpContext context, RequestDelegate next)
     {
-        await next(context);
-        if (context.GetEndpoint() is RouteEndpoint endpoint && endpoint.Metadata.GetMetadata<AuditedAttribute>() is not null)
+        if (context.GetEndpoint() is not RouteEndpoint endpoint || endpoint.Metadata.GetMetadata<AuditedAttribute>() is null)
         {
-            var caller = context.User.Identity?.IsAuthenticated == true ? Caller.TryFrom(context.User) : null;
-            var clientId = context.Request.RouteValues["clientId"] as string ?? context.Request.Query["clientId"].FirstOrDefault();
-            await context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(
-                context, caller?.AgencyId, caller?.Login ?? "anonymous", $"{context.Request.Method} {endpoint.RoutePattern.RawText}", clientId,
-                context.Response.StatusCode, CancellationToken.None);
+            await next(context);
+            return;
         }
+
+        var entry = new AuditEntry(context, $"{context.Request.Method} {endpoint.RoutePattern.RawText}");
+        context.Features.Set(entry);
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            entry.Forget();
+            await entry.WriteAfterAsync(StatusCodes.Status500InternalServerError);
+            throw;
+        }
+
+        await entry.WriteAfterAsync(context.Response.StatusCode);
     }
 
     public static RouteGroupBuilder MapAudit(this RouteGroupBuilder admin)

@@ -55,8 +55,8 @@ internal static class ClientsApi
                 .Produces(StatusCodes.Status200OK, section.DetailsType)
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .WithSummary($"Read one {section.Name} item");
-            clients.MapDelete(collection + "/{itemId}", (Caller caller, string clientId, string itemId, WriteQueue writes, CancellationToken ct) =>
-                    DeleteItem(caller, section, clientId, itemId, writes, ct))
+            clients.MapDelete(collection + "/{itemId}", (Caller caller, string clientId, string itemId, HttpContext context, WriteQueue writes, CancellationToken ct) =>
+                    DeleteItem(caller, section, clientId, itemId, AuditEntry.Of(context), writes, ct))
                 .Produces(StatusCodes.Status204NoContent)
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .WithSummary($"Remove one {section.Name} item (emits {section.Name} Removed)");
@@ -88,11 +88,13 @@ internal static class ClientsApi
             }
 
             var clientId = input.IntegrationId!;
+            var audit = AuditEntry.Of(request.HttpContext);
             var created = await writes.RunAsync(scope =>
             {
                 var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
                 if (profile.ClientExists(clientId))
                 {
+                    audit?.WriteIn(scope, StatusCodes.Status409Conflict, clientId);
                     return false;
                 }
 
@@ -102,6 +104,7 @@ internal static class ClientsApi
                     profile.Put(clientId, section);
                 }
 
+                audit?.WriteIn(scope, StatusCodes.Status201Created, clientId);
                 return true;
             }, ct);
 
@@ -138,6 +141,7 @@ internal static class ClientsApi
                 return Problems.Invalid(input.Errors);
             }
 
+            var audit = AuditEntry.Of(request.HttpContext);
             var created = await writes.RunAsync(scope =>
             {
                 var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
@@ -152,6 +156,7 @@ internal static class ClientsApi
                     profile.Put(clientId, section);
                 }
 
+                audit?.WriteIn(scope, isNew ? StatusCodes.Status201Created : StatusCodes.Status200OK);
                 return isNew;
             }, ct);
 
@@ -234,10 +239,13 @@ internal static class ClientsApi
                 return Problems.Invalid(errors);
             }
 
+            var audit = AuditEntry.Of(request.HttpContext);
             var (found, verb) = await writes.RunAsync(scope =>
             {
                 var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
-                return profile.ClientExists(clientId) ? (true, profile.Put(clientId, details)) : (false, null);
+                var (exists, change) = profile.ClientExists(clientId) ? (true, profile.Put(clientId, details)) : (false, null);
+                audit?.WriteIn(scope, !exists ? StatusCodes.Status404NotFound : change == ChangeVerb.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+                return (exists, change);
             }, ct);
 
             if (!found)
@@ -267,12 +275,15 @@ internal static class ClientsApi
         return items.Count == 0 ? Problems.NotFound($"{section.Name} item not found.") : ItemsResult.One(items[0]);
     }
 
-    private static async Task<IResult> DeleteItem(Caller caller, Section section, string clientId, string itemId, WriteQueue writes, CancellationToken ct)
+    private static async Task<IResult> DeleteItem(
+        Caller caller, Section section, string clientId, string itemId, AuditEntry? audit, WriteQueue writes, CancellationToken ct)
     {
         var outcome = await writes.RunAsync(scope =>
         {
             var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
-            return profile.ClientExists(clientId) ? profile.Remove(clientId, section, itemId) is not null : (bool?)null;
+            var removed = profile.ClientExists(clientId) ? profile.Remove(clientId, section, itemId) is not null : (bool?)null;
+            audit?.WriteIn(scope, removed == true ? StatusCodes.Status204NoContent : StatusCodes.Status404NotFound);
+            return removed;
         }, ct);
 
         return outcome switch

@@ -17,23 +17,21 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
     public int MessagesWritten { get; private set; }
 
     public bool ClientExists(string clientId) =>
-        scope.Connection.Scalar<long>(
-            "SELECT COUNT(*) FROM clients WHERE agency_id = @agency AND client_id = @client",
-            scope.Transaction, ("@agency", agencyId), ("@client", clientId)) > 0;
+        scope.Scalar<long>(
+            "SELECT COUNT(*) FROM clients WHERE agency_id = @agency AND client_id = @client", ("@agency", agencyId), ("@client", clientId)) > 0;
 
     public void CreateClient(string clientId) =>
-        scope.Connection.Execute(
+        scope.Execute(
             "INSERT INTO clients (agency_id, client_id, created_at, updated_at) VALUES (@agency, @client, @now, @now)",
-            scope.Transaction, ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks));
+            ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks));
 
     /// <summary>Every stored section and item of the client, keyed by section and item id.</summary>
     public Dictionary<(Section Section, string ItemId), byte[]> Stored(string clientId)
     {
         var stored = new Dictionary<(Section, string), byte[]>();
-        using var command = scope.Connection.Command(
+        using var reader = scope.Query(
             "SELECT section, item_id, details FROM sections WHERE agency_id = @agency AND client_id = @client",
-            scope.Transaction, ("@agency", agencyId), ("@client", clientId));
-        using var reader = command.ExecuteReader();
+            ("@agency", agencyId), ("@client", clientId));
         while (reader.Read())
         {
             stored[(Section.Find(reader.GetString(0))!, reader.GetString(1))] = reader.Bytes(2);
@@ -43,9 +41,9 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
     }
 
     public byte[]? Stored(string clientId, Section section, string? itemId) =>
-        scope.Connection.Scalar<byte[]>(
+        scope.Scalar<byte[]>(
             "SELECT details FROM sections WHERE agency_id = @agency AND client_id = @client AND section = @section AND item_id = @item",
-            scope.Transaction, ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId ?? NoItem));
+            ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId ?? NoItem));
 
     /// <summary>
     /// Makes the stored section or item equal to <paramref name="details"/>. A client's own section
@@ -70,12 +68,11 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
             return null;
         }
 
-        scope.Connection.Execute(
+        scope.Execute(
             """
             INSERT INTO sections (agency_id, client_id, section, item_id, details) VALUES (@agency, @client, @section, @item, @details)
             ON CONFLICT (agency_id, client_id, section, item_id) DO UPDATE SET details = excluded.details
-            """,
-            scope.Transaction, ("@agency", agencyId), ("@client", clientId), ("@section", details.Section.Name), ("@item", itemId), ("@details", bytes));
+            """, ("@agency", agencyId), ("@client", clientId), ("@section", details.Section.Name), ("@item", itemId), ("@details", bytes));
         var verb = stored is null ? ChangeVerb.Created : ChangeVerb.Updated;
         Append(clientId, details, verb);
         return verb;
@@ -90,9 +87,9 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
 
     private ChangeVerb Delete(string clientId, Section section, string itemId, byte[] stored)
     {
-        scope.Connection.Execute(
+        scope.Execute(
             "DELETE FROM sections WHERE agency_id = @agency AND client_id = @client AND section = @section AND item_id = @item",
-            scope.Transaction, ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId));
+            ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId));
         Append(clientId, MessageReader.ReadDetails(stored, section), ChangeVerb.Removed);
         return ChangeVerb.Removed;
     }
@@ -100,16 +97,14 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
     private void Append(string clientId, SectionDetails details, ChangeVerb verb)
     {
         // The counter row is updated in the writing transaction, so positions are gap-free and in commit order.
-        var position = scope.Connection.Scalar<long>(
-            "UPDATE agencies SET last_position = last_position + 1 WHERE id = @agency RETURNING last_position",
-            scope.Transaction, ("@agency", agencyId));
+        var position = scope.Scalar<long>(
+            "UPDATE agencies SET last_position = last_position + 1 WHERE id = @agency RETURNING last_position", ("@agency", agencyId));
         var message = ClientMessage.Create(clientId, details, verb, scope.Now, updatedBy);
-        scope.Connection.Execute(
+        scope.Execute(
             """
             INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body)
             VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body)
-            """,
-            scope.Transaction, ("@agency", agencyId), ("@position", position), ("@client", clientId), ("@subType", details.SubType),
+            """, ("@agency", agencyId), ("@position", position), ("@client", clientId), ("@subType", details.SubType),
             ("@activity", message.Activity.Identifier.ToString("D")),
             ("@occurredOn", scope.Now.UtcTicks), ("@body", MessageWriter.ToUtf8Bytes(message)));
         MessagesWritten++;
@@ -118,24 +113,24 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
         var removed = verb == ChangeVerb.Removed;
         if (details is PersonalDetails personal)
         {
-            scope.Connection.Execute(
+            scope.Execute(
                 "UPDATE clients SET first_name = @first, last_name = @last, search_name = @search, updated_at = @now WHERE agency_id = @agency AND client_id = @client",
-                scope.Transaction, ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks),
+                ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks),
                 ("@first", removed ? null : personal.FirstName), ("@last", removed ? null : personal.LastName),
                 ("@search", removed ? null : SearchName(personal.FirstName, personal.LastName)));
         }
         else if (details is AccountDetails account)
         {
-            scope.Connection.Execute(
+            scope.Execute(
                 "UPDATE clients SET status = @status, caseload = @caseload, officer = @officer, updated_at = @now WHERE agency_id = @agency AND client_id = @client",
-                scope.Transaction, ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks),
+                ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks),
                 ("@status", removed ? null : account.Status), ("@caseload", removed ? null : account.AssignedCaseload), ("@officer", removed ? null : account.AssignedOfficer));
         }
         else
         {
-            scope.Connection.Execute(
+            scope.Execute(
                 "UPDATE clients SET updated_at = @now WHERE agency_id = @agency AND client_id = @client",
-                scope.Transaction, ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks));
+                ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks));
         }
     }
 

@@ -156,12 +156,11 @@ internal static class AdminApi
         }
 
         var hash = body.Password is null ? null : identity.Hash(body.Password);
-        var changed = await writes.RunAsync(scope => scope.Connection.Execute(
+        var changed = await writes.RunAsync(scope => scope.Execute(
             """
             UPDATE users SET role = COALESCE(@role, role), password_hash = COALESCE(@hash, password_hash), disabled = COALESCE(@disabled, disabled)
             WHERE agency_id = @agency AND id = @id
-            """,
-            scope.Transaction, ("@id", id), ("@agency", caller.AgencyId), ("@role", body.Role), ("@hash", hash), ("@disabled", body.Disabled is { } d ? (d ? 1 : 0) : null)), ct);
+            """, ("@id", id), ("@agency", caller.AgencyId), ("@role", body.Role), ("@hash", hash), ("@disabled", body.Disabled is { } d ? (d ? 1 : 0) : null)), ct);
         if (changed == 0)
         {
             return Problems.NotFound("User not found.");
@@ -227,16 +226,15 @@ internal static class AdminApi
 
         var view = await writes.RunAsync(scope =>
         {
-            var changed = scope.Connection.Execute(
+            var changed = scope.Execute(
                 "UPDATE api_clients SET name = COALESCE(@name, name), disabled = COALESCE(@disabled, disabled) WHERE agency_id = @agency AND client_id = @id",
-                scope.Transaction, ("@id", clientId), ("@agency", caller.AgencyId), ("@name", body.Name?.Trim()), ("@disabled", body.Disabled is { } d ? (d ? 1 : 0) : null));
+                ("@id", clientId), ("@agency", caller.AgencyId), ("@name", body.Name?.Trim()), ("@disabled", body.Disabled is { } d ? (d ? 1 : 0) : null));
             if (changed == 0)
             {
                 return null;
             }
 
-            using var command = scope.Connection.Command("SELECT name, disabled FROM api_clients WHERE client_id = @id", scope.Transaction, ("@id", clientId));
-            using var reader = command.ExecuteReader();
+            using var reader = scope.Query("SELECT name, disabled FROM api_clients WHERE client_id = @id", ("@id", clientId));
             reader.Read();
             return new ClientView(clientId, reader.GetString(0), reader.GetInt64(1) != 0, null);
         }, ct);
@@ -249,11 +247,11 @@ internal static class AdminApi
         var secret = PasswordHashing.NewSecret(32);
         var hash = identity.Hash(secret);
         var name = await writes.RunAsync(scope =>
-            scope.Connection.Execute(
+            scope.Execute(
                 "UPDATE api_clients SET secret_hash = @hash WHERE agency_id = @agency AND client_id = @id",
-                scope.Transaction, ("@id", clientId), ("@agency", caller.AgencyId), ("@hash", hash)) == 0
+                ("@id", clientId), ("@agency", caller.AgencyId), ("@hash", hash)) == 0
                 ? null
-                : scope.Connection.Scalar<string>("SELECT name FROM api_clients WHERE client_id = @id", scope.Transaction, ("@id", clientId)), ct);
+                : scope.Scalar<string>("SELECT name FROM api_clients WHERE client_id = @id", ("@id", clientId)), ct);
         return name is null ? Problems.NotFound("API client not found.") : TypedResults.Ok(new ClientView(clientId, name, false, secret));
     }
 

@@ -31,7 +31,7 @@ internal sealed partial class Bootstrap(
 
         var created = await writes.RunAsync(scope =>
         {
-            if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM users", scope.Transaction) > 0)
+            if (scope.Scalar<long>("SELECT COUNT(*) FROM users") > 0)
             {
                 return false;
             }
@@ -41,7 +41,7 @@ internal sealed partial class Bootstrap(
             if (demo)
             {
                 var agency = IdentityStore.InsertAgency(scope, settings.DemoAgency)
-                    ?? scope.Connection.Scalar<long>("SELECT id FROM agencies WHERE name = @name", scope.Transaction, ("@name", settings.DemoAgency));
+                    ?? scope.Scalar<long>("SELECT id FROM agencies WHERE name = @name", ("@name", settings.DemoAgency));
                 IdentityStore.InsertClient(scope, agency, settings.DemoClientId, settings.DemoClientId, hashes.Client);
                 IdentityStore.InsertUser(scope, agency, settings.DemoUserEmail, Roles.Officer, hashes.User);
             }

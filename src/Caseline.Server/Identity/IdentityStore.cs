@@ -56,45 +56,45 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
     }
 
     public Task RecordFailureAsync(string login, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Connection.Execute("INSERT INTO logon_failures (login_key, at) VALUES (@key, @at)", scope.Transaction, ("@key", LoginKey(login)), ("@at", scope.Now.UtcTicks)), ct);
+        scope.Execute("INSERT INTO logon_failures (login_key, at) VALUES (@key, @at)", ("@key", LoginKey(login)), ("@at", scope.Now.UtcTicks)), ct);
 
     public Task ClearFailuresAsync(string login, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Connection.Execute("DELETE FROM logon_failures WHERE login_key = @key", scope.Transaction, ("@key", LoginKey(login))), ct);
+        scope.Execute("DELETE FROM logon_failures WHERE login_key = @key", ("@key", LoginKey(login))), ct);
 
     public string Hash(string secret) => PasswordHashing.Hash(secret, options.Value.PasswordHashIterations);
 
     /// <summary>Adds a user; null when the login is taken.</summary>
     public static string? InsertUser(WriteScope scope, long? agencyId, string login, string role, string passwordHash)
     {
-        if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM users WHERE login_key = @key", scope.Transaction, ("@key", LoginKey(login))) > 0)
+        if (scope.Scalar<long>("SELECT COUNT(*) FROM users WHERE login_key = @key", ("@key", LoginKey(login))) > 0)
         {
             return null;
         }
 
         var id = Guid.CreateVersion7().ToString("D");
-        scope.Connection.Execute(
+        scope.Execute(
             "INSERT INTO users (id, agency_id, login, login_key, role, password_hash, created_at) VALUES (@id, @agency, @login, @key, @role, @hash, @now)",
-            scope.Transaction, ("@id", id), ("@agency", agencyId), ("@login", login.Trim()), ("@key", LoginKey(login)), ("@role", role), ("@hash", passwordHash), ("@now", scope.Now.UtcTicks));
+            ("@id", id), ("@agency", agencyId), ("@login", login.Trim()), ("@key", LoginKey(login)), ("@role", role), ("@hash", passwordHash), ("@now", scope.Now.UtcTicks));
         return id;
     }
 
     /// <summary>Adds an API client; false when the id is taken.</summary>
     public static bool InsertClient(WriteScope scope, long? agencyId, string clientId, string name, string? secretHash)
     {
-        if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM api_clients WHERE client_id = @id", scope.Transaction, ("@id", clientId)) > 0)
+        if (scope.Scalar<long>("SELECT COUNT(*) FROM api_clients WHERE client_id = @id", ("@id", clientId)) > 0)
         {
             return false;
         }
 
-        scope.Connection.Execute(
+        scope.Execute(
             "INSERT INTO api_clients (client_id, agency_id, name, secret_hash, created_at) VALUES (@id, @agency, @name, @hash, @now)",
-            scope.Transaction, ("@id", clientId), ("@agency", agencyId), ("@name", name), ("@hash", secretHash), ("@now", scope.Now.UtcTicks));
+            ("@id", clientId), ("@agency", agencyId), ("@name", name), ("@hash", secretHash), ("@now", scope.Now.UtcTicks));
         return true;
     }
 
     /// <summary>Adds an agency; null when the name is taken.</summary>
     public static long? InsertAgency(WriteScope scope, string name) =>
-        scope.Connection.Scalar<long>("SELECT COUNT(*) FROM agencies WHERE name = @name", scope.Transaction, ("@name", name)) > 0
+        scope.Scalar<long>("SELECT COUNT(*) FROM agencies WHERE name = @name", ("@name", name)) > 0
             ? null
-            : scope.Connection.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, @now) RETURNING id", scope.Transaction, ("@name", name), ("@now", scope.Now.UtcTicks));
+            : scope.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, @now) RETURNING id", ("@name", name), ("@now", scope.Now.UtcTicks));
 }

@@ -123,12 +123,12 @@ internal static class LookupsApi
         var name = Canonical(kind);
         await writes.RunAsync(scope =>
         {
-            scope.Connection.Execute("DELETE FROM lookups WHERE agency_id = @agency AND kind = @kind", scope.Transaction, ("@agency", caller.AgencyId), ("@kind", name));
+            scope.Execute("DELETE FROM lookups WHERE agency_id = @agency AND kind = @kind", ("@agency", caller.AgencyId), ("@kind", name));
             for (var i = 0; i < values.Count; i++)
             {
-                scope.Connection.Execute(
+                scope.Execute(
                     "INSERT INTO lookups (agency_id, kind, value, sort) VALUES (@agency, @kind, @value, @sort)",
-                    scope.Transaction, ("@agency", caller.AgencyId), ("@kind", name), ("@value", values[i]), ("@sort", i));
+                    ("@agency", caller.AgencyId), ("@kind", name), ("@value", values[i]), ("@sort", i));
             }
 
             return true;

@@ -30,11 +30,14 @@ internal static class Sql
     public static T? Scalar<T>(this DbConnection connection, string text, DbTransaction? transaction = null, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.Command(text, transaction, parameters);
-        var value = command.ExecuteScalar();
-        return value is null or DBNull
-            ? default
-            : (T)Convert.ChangeType(value, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+        return Convert<T>(command.ExecuteScalar());
     }
+
+    /// <summary>A scalar result as <typeparamref name="T"/> (null and DBNull as default).</summary>
+    public static T? Convert<T>(object? value) =>
+        value is null or DBNull
+            ? default
+            : (T)System.Convert.ChangeType(value, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), System.Globalization.CultureInfo.InvariantCulture);
 
     public static string? NullableString(this DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 

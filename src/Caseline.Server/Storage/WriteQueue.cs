@@ -3,8 +3,12 @@ using System.Threading.Channels;
 
 namespace Caseline.Server.Storage;
 
-/// <summary>What a unit of work sees: the writer's connection and transaction, and the batch's commit time.</summary>
-internal sealed class WriteScope(Database database, DbConnection connection, DbTransaction transaction, DateTimeOffset now)
+/// <summary>
+/// What a unit of work sees: the writer's connection and transaction, and the batch's commit time. Units
+/// run their SQL through <see cref="Execute"/>, <see cref="Scalar{T}"/> and <see cref="Query"/>, which
+/// reuse the writer's prepared statements.
+/// </summary>
+internal sealed class WriteScope(Database database, DbConnection connection, DbTransaction transaction, StatementCache statements, DateTimeOffset now)
 {
     public Database Database { get; } = database;
 
@@ -17,6 +21,16 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
 
     /// <summary>Set by a unit that appended to a message log, so that readers waiting on the log are woken after the commit.</summary>
     public bool MessagesAppended { get; set; }
+
+    public int Execute(string text, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        statements.Get(text, Transaction, parameters).ExecuteNonQuery();
+
+    public T? Scalar<T>(string text, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        Sql.Convert<T>(statements.Get(text, Transaction, parameters).ExecuteScalar());
+
+    /// <summary>Runs a query; dispose the reader (not the command) when done.</summary>
+    public DbDataReader Query(string text, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        statements.Get(text, Transaction, parameters).ExecuteReader();
 }
 
 /// <summary>
@@ -86,6 +100,7 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
     {
         var batch = new List<Work>(MaxBatch);
         DbConnection? connection = null;
+        StatementCache? statements = null;
         try
         {
             while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
@@ -97,8 +112,13 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
 
                 try
                 {
-                    connection ??= database.OpenWriter();
-                    Commit(connection, batch);
+                    if (connection is null)
+                    {
+                        connection = database.OpenWriter();
+                        statements = new StatementCache(connection);
+                    }
+
+                    Commit(connection, statements!, batch);
                 }
                 catch (Exception e)
                 {
@@ -110,6 +130,8 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                     }
 
                     // The connection may be unusable after a failed commit: start afresh next time.
+                    statements?.Dispose();
+                    statements = null;
                     connection?.Dispose();
                     connection = null;
                 }
@@ -119,28 +141,29 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         }
         finally
         {
+            statements?.Dispose();
             connection?.Dispose();
         }
     }
 
-    private void Commit(DbConnection connection, List<Work> batch)
+    private void Commit(DbConnection connection, StatementCache statements, List<Work> batch)
     {
         var now = clock.GetUtcNow();
         _lastCommit = now = now > _lastCommit ? now : _lastCommit;
         using var transaction = database.BeginWrite(connection);
-        var scope = new WriteScope(database, connection, transaction, now);
+        var scope = new WriteScope(database, connection, transaction, statements, now);
         for (var i = 0; i < batch.Count; i++)
         {
-            connection.Execute("SAVEPOINT unit", transaction);
+            scope.Execute("SAVEPOINT unit");
             try
             {
                 batch[i].Run(scope);
-                connection.Execute("RELEASE SAVEPOINT unit", transaction);
+                scope.Execute("RELEASE SAVEPOINT unit");
             }
             catch (Exception e)
             {
-                connection.Execute("ROLLBACK TO SAVEPOINT unit", transaction);
-                connection.Execute("RELEASE SAVEPOINT unit", transaction);
+                scope.Execute("ROLLBACK TO SAVEPOINT unit");
+                scope.Execute("RELEASE SAVEPOINT unit");
                 batch[i].Fail(e);
             }
         }

@@ -83,30 +83,29 @@ internal static class SyncJobs
     }
 
     public static void Insert(WriteScope scope, string id, long agencyId, string updatedBy, long totalLines) =>
-        scope.Connection.Execute(
+        scope.Execute(
             "INSERT INTO sync_jobs (id, agency_id, state, updated_by, created_at, total_lines) VALUES (@id, @agency, @state, @by, @now, @total)",
-            scope.Transaction, ("@id", id), ("@agency", agencyId), ("@state", SyncJobState.Queued), ("@by", updatedBy), ("@now", scope.Now.UtcTicks), ("@total", totalLines));
+            ("@id", id), ("@agency", agencyId), ("@state", SyncJobState.Queued), ("@by", updatedBy), ("@now", scope.Now.UtcTicks), ("@total", totalLines));
 
     public static void Start(WriteScope scope, string id) =>
-        scope.Connection.Execute(
+        scope.Execute(
             "UPDATE sync_jobs SET state = @state, started_at = COALESCE(started_at, @now) WHERE id = @id",
-            scope.Transaction, ("@id", id), ("@state", SyncJobState.Running), ("@now", scope.Now.UtcTicks));
+            ("@id", id), ("@state", SyncJobState.Running), ("@now", scope.Now.UtcTicks));
 
     public static void Advance(WriteScope scope, string id, SyncProgress progress, IReadOnlyList<SyncLineError> errors) =>
-        scope.Connection.Execute(
+        scope.Execute(
             """
             UPDATE sync_jobs SET lines_done = @lines, created = created + @created, updated = updated + @updated, unchanged = unchanged + @unchanged,
                 invalid = invalid + @invalid, items_removed = items_removed + @removed, messages = messages + @messages, errors = @errors
             WHERE id = @id
-            """,
-            scope.Transaction, ("@id", id), ("@lines", progress.LinesDone), ("@created", progress.Created), ("@updated", progress.Updated),
+            """, ("@id", id), ("@lines", progress.LinesDone), ("@created", progress.Created), ("@updated", progress.Updated),
             ("@unchanged", progress.Unchanged), ("@invalid", progress.Invalid), ("@removed", progress.ItemsRemoved), ("@messages", progress.MessagesWritten),
             ("@errors", JsonSerializer.Serialize(errors, ServerJsonContext.Default.IReadOnlyListSyncLineError)));
 
     public static void Finish(WriteScope scope, string id, string state, string? failure) =>
-        scope.Connection.Execute(
+        scope.Execute(
             "UPDATE sync_jobs SET state = @state, finished_at = @now, failure = @failure WHERE id = @id",
-            scope.Transaction, ("@id", id), ("@state", state), ("@now", scope.Now.UtcTicks), ("@failure", failure));
+            ("@id", id), ("@state", state), ("@now", scope.Now.UtcTicks), ("@failure", failure));
 
     private static SyncJob Read(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.Timestamp(2), reader.NullableTimestamp(3), reader.NullableTimestamp(4),

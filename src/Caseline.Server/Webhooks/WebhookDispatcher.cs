@@ -83,13 +83,12 @@ internal sealed partial class WebhookDispatcher(
     private static int Enqueue(WriteScope scope)
     {
         var endpoints = new List<(string Id, long Agency, IReadOnlyList<string>? SubTypes, long Through, long Last)>();
-        using (var command = scope.Connection.Command(
+        using (var reader = scope.Query(
             """
             SELECT e.id, e.agency_id, e.sub_types, e.enqueued_through, a.last_position
             FROM webhook_endpoints e JOIN agencies a ON a.id = e.agency_id
             WHERE e.enabled = 1 AND e.enqueued_through < a.last_position
-            """, scope.Transaction))
-        using (var reader = command.ExecuteReader())
+            """))
         {
             while (reader.Read())
             {
@@ -98,21 +97,14 @@ internal sealed partial class WebhookDispatcher(
         }
 
         var created = 0;
-        using var insert = scope.Connection.Command(
-            """
-            INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at)
-            VALUES (@endpoint, @position, @client, 'Pending', @now, @now) ON CONFLICT (endpoint_id, position) DO NOTHING
-            """,
-            scope.Transaction, ("@endpoint", ""), ("@position", 0L), ("@client", ""), ("@now", scope.Now.UtcTicks));
         foreach (var endpoint in endpoints)
         {
             // Inside the writer every position up to last_position is committed, so no watermark is needed here.
             var through = endpoint.Through;
             var considered = 0;
-            using (var command = scope.Connection.Command(
+            using (var reader = scope.Query(
                 "SELECT position, client_id, sub_type FROM messages WHERE agency_id = @agency AND position > @through ORDER BY position LIMIT @limit",
-                scope.Transaction, ("@agency", endpoint.Agency), ("@through", endpoint.Through), ("@limit", EnqueueBatch)))
-            using (var reader = command.ExecuteReader())
+                ("@agency", endpoint.Agency), ("@through", endpoint.Through), ("@limit", EnqueueBatch)))
             {
                 while (reader.Read())
                 {
@@ -120,18 +112,19 @@ internal sealed partial class WebhookDispatcher(
                     through = reader.GetInt64(0);
                     if (endpoint.SubTypes is null || endpoint.SubTypes.Contains(reader.GetString(2), StringComparer.Ordinal))
                     {
-                        insert.Parameters["@endpoint"].Value = endpoint.Id;
-                        insert.Parameters["@position"].Value = through;
-                        insert.Parameters["@client"].Value = reader.GetString(1);
-                        created += insert.ExecuteNonQuery();
+                        created += scope.Execute(
+                            """
+                            INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at)
+                            VALUES (@endpoint, @position, @client, 'Pending', @now, @now) ON CONFLICT (endpoint_id, position) DO NOTHING
+                            """, ("@endpoint", endpoint.Id), ("@position", through), ("@client", reader.GetString(1)), ("@now", scope.Now.UtcTicks));
                     }
                 }
             }
 
             if (considered > 0)
             {
-                scope.Connection.Execute(
-                    "UPDATE webhook_endpoints SET enqueued_through = @through WHERE id = @id", scope.Transaction, ("@through", through), ("@id", endpoint.Id));
+                scope.Execute(
+                    "UPDATE webhook_endpoints SET enqueued_through = @through WHERE id = @id", ("@through", through), ("@id", endpoint.Id));
             }
         }
 
@@ -142,7 +135,7 @@ internal sealed partial class WebhookDispatcher(
     {
         var now = scope.Now.UtcTicks;
         var claimed = new List<Claimed>();
-        using (var command = scope.Connection.Command(
+        using (var reader = scope.Query(
             """
             SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body
             FROM deliveries d
@@ -156,9 +149,7 @@ internal sealed partial class WebhookDispatcher(
                     AND p.state IN ('Pending', 'Retrying', 'InFlight'))
             ORDER BY d.next_attempt_at, d.position
             LIMIT @limit
-            """,
-            scope.Transaction, ("@now", now), ("@limit", options.Value.MaxConcurrency)))
-        using (var reader = command.ExecuteReader())
+            """, ("@now", now), ("@limit", options.Value.MaxConcurrency)))
         {
             while (reader.Read())
             {
@@ -166,13 +157,10 @@ internal sealed partial class WebhookDispatcher(
             }
         }
 
-        using var lease = scope.Connection.Command(
-            "UPDATE deliveries SET state = 'InFlight', lease_until = @until WHERE id = @id",
-            scope.Transaction, ("@until", (scope.Now + options.Value.Lease).UtcTicks), ("@id", 0L));
+        var until = (scope.Now + options.Value.Lease).UtcTicks;
         foreach (var delivery in claimed)
         {
-            lease.Parameters["@id"].Value = delivery.Id;
-            lease.ExecuteNonQuery();
+            scope.Execute("UPDATE deliveries SET state = 'InFlight', lease_until = @until WHERE id = @id", ("@until", until), ("@id", delivery.Id));
         }
 
         return claimed;
@@ -236,15 +224,16 @@ internal sealed partial class WebhookDispatcher(
         {
             var delivery = outcome.Delivery;
             var attempt = delivery.Attempts + 1;
-            scope.Connection.Execute(
+            scope.Execute(
                 "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, error) VALUES (@id, @attempt, @at, @status, @latency, @error)",
-                scope.Transaction, ("@id", delivery.Id), ("@attempt", attempt), ("@at", now.UtcTicks), ("@status", outcome.Status), ("@latency", outcome.LatencyMs), ("@error", outcome.Error));
+                ("@id", delivery.Id), ("@attempt", attempt), ("@at", now.UtcTicks), ("@status", outcome.Status), ("@latency", outcome.LatencyMs), ("@error", outcome.Error));
 
             if (outcome.Status is >= 200 and < 300)
             {
                 Update(scope, delivery, attempt, DeliveryState.Delivered, outcome, next: null, finished: now);
-                scope.Connection.Execute(
-                    "UPDATE webhook_endpoints SET last_success_at = @now, failing_since = NULL WHERE id = @id", scope.Transaction, ("@now", now.UtcTicks), ("@id", delivery.EndpointId));
+                scope.Execute(
+                    "UPDATE webhook_endpoints SET last_success_at = @now, failing_since = NULL WHERE id = @id",
+                    ("@now", now.UtcTicks), ("@id", delivery.EndpointId));
                 continue;
             }
 
@@ -256,9 +245,10 @@ internal sealed partial class WebhookDispatcher(
                 continue;
             }
 
-            scope.Connection.Execute(
-                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, @now) WHERE id = @id", scope.Transaction, ("@now", now.UtcTicks), ("@id", delivery.EndpointId));
-            var failingSince = scope.Connection.Scalar<long?>("SELECT failing_since FROM webhook_endpoints WHERE id = @id", scope.Transaction, ("@id", delivery.EndpointId));
+            scope.Execute(
+                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, @now) WHERE id = @id",
+                ("@now", now.UtcTicks), ("@id", delivery.EndpointId));
+            var failingSince = scope.Scalar<long?>("SELECT failing_since FROM webhook_endpoints WHERE id = @id", ("@id", delivery.EndpointId));
             if (failingSince is { } since && now - new DateTimeOffset(since, TimeSpan.Zero) >= RetrySchedule.DisableAfter)
             {
                 Disable(scope, delivery.EndpointId, "No successful delivery for 5 days");
@@ -279,19 +269,18 @@ internal sealed partial class WebhookDispatcher(
     }
 
     private static void Update(WriteScope scope, Claimed delivery, int attempt, string state, Outcome outcome, DateTimeOffset? next, DateTimeOffset? finished) =>
-        scope.Connection.Execute(
+        scope.Execute(
             """
             UPDATE deliveries SET state = @state, attempts = @attempt, last_status = @status, last_error = @error, lease_until = NULL,
                 next_attempt_at = COALESCE(@next, next_attempt_at), finished_at = @finished
             WHERE id = @id
-            """,
-            scope.Transaction, ("@id", delivery.Id), ("@state", state), ("@attempt", attempt), ("@status", outcome.Status), ("@error", outcome.Error),
+            """, ("@id", delivery.Id), ("@state", state), ("@attempt", attempt), ("@status", outcome.Status), ("@error", outcome.Error),
             ("@next", next?.UtcTicks), ("@finished", finished?.UtcTicks));
 
     private static void Disable(WriteScope scope, string endpointId, string reason) =>
-        scope.Connection.Execute(
+        scope.Execute(
             "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = @reason, updated_at = @now WHERE id = @id AND enabled = 1",
-            scope.Transaction, ("@id", endpointId), ("@reason", reason), ("@now", scope.Now.UtcTicks));
+            ("@id", endpointId), ("@reason", reason), ("@now", scope.Now.UtcTicks));
 
     private static string Describe(HttpRequestException e) =>
         e.HttpRequestError switch

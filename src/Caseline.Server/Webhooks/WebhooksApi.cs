@@ -44,12 +44,11 @@ internal static class WebhooksApi
         var endpoint = await writes.RunAsync(scope =>
         {
             // New endpoints receive what is written from now on.
-            scope.Connection.Execute(
+            scope.Execute(
                 """
                 INSERT INTO webhook_endpoints (id, agency_id, url, description, sub_types, enabled, secret, created_at, updated_at, enqueued_through)
                 SELECT @id, id, @url, @description, @subTypes, 1, @secret, @now, @now, last_position FROM agencies WHERE id = @agency
-                """,
-                scope.Transaction, ("@id", id), ("@agency", caller.AgencyId), ("@url", body.Url!.Trim()), ("@description", Blank(body.Description)),
+                """, ("@id", id), ("@agency", caller.AgencyId), ("@url", body.Url!.Trim()), ("@description", Blank(body.Description)),
                 ("@subTypes", WebhookStore.SubTypesJson(subTypes)), ("@secret", secrets.Protect(secret)), ("@now", scope.Now.UtcTicks));
             return WebhookStore.Find(scope.Connection, scope.Transaction, caller.AgencyId, id)!;
         }, ct);
@@ -83,15 +82,14 @@ internal static class WebhooksApi
 
         var endpoint = await writes.RunAsync(scope =>
         {
-            var changed = scope.Connection.Execute(
+            var changed = scope.Execute(
                 """
                 UPDATE webhook_endpoints SET url = @url, description = @description, sub_types = @subTypes, updated_at = @now,
                     enabled = COALESCE(@enabled, enabled),
                     disabled_reason = CASE WHEN @enabled = 1 THEN NULL WHEN @enabled = 0 THEN 'Disabled by an administrator' ELSE disabled_reason END,
                     failing_since = CASE WHEN @enabled = 1 THEN NULL ELSE failing_since END
                 WHERE agency_id = @agency AND id = @id
-                """,
-                scope.Transaction, ("@id", id), ("@agency", caller.AgencyId), ("@url", body.Url!.Trim()), ("@description", Blank(body.Description)),
+                """, ("@id", id), ("@agency", caller.AgencyId), ("@url", body.Url!.Trim()), ("@description", Blank(body.Description)),
                 ("@subTypes", WebhookStore.SubTypesJson(subTypes)), ("@enabled", body.Enabled is { } on ? (on ? 1 : 0) : null), ("@now", scope.Now.UtcTicks));
             return changed == 0 ? null : WebhookStore.Find(scope.Connection, scope.Transaction, caller.AgencyId, id);
         }, ct);
@@ -104,15 +102,15 @@ internal static class WebhooksApi
     {
         var deleted = await writes.RunAsync(scope =>
         {
-            if (scope.Connection.Scalar<long>("SELECT COUNT(*) FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", scope.Transaction, ("@agency", caller.AgencyId), ("@id", id)) == 0)
+            if (scope.Scalar<long>("SELECT COUNT(*) FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", ("@agency", caller.AgencyId), ("@id", id)) == 0)
             {
                 return false;
             }
 
-            scope.Connection.Execute(
-                "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = @id)", scope.Transaction, ("@id", id));
-            scope.Connection.Execute("DELETE FROM deliveries WHERE endpoint_id = @id", scope.Transaction, ("@id", id));
-            scope.Connection.Execute("DELETE FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", scope.Transaction, ("@agency", caller.AgencyId), ("@id", id));
+            scope.Execute(
+                "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE endpoint_id = @id)", ("@id", id));
+            scope.Execute("DELETE FROM deliveries WHERE endpoint_id = @id", ("@id", id));
+            scope.Execute("DELETE FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", ("@agency", caller.AgencyId), ("@id", id));
             return true;
         }, ct);
         return deleted ? TypedResults.NoContent() : NotFound();
@@ -125,12 +123,11 @@ internal static class WebhooksApi
         var until = await writes.RunAsync(scope =>
         {
             var expires = scope.Now + options.Value.SecretRotationOverlap;
-            var changed = scope.Connection.Execute(
+            var changed = scope.Execute(
                 """
                 UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = @until, secret = @secret, updated_at = @now
                 WHERE agency_id = @agency AND id = @id
-                """,
-                scope.Transaction, ("@id", id), ("@agency", caller.AgencyId), ("@secret", secrets.Protect(secret)), ("@until", expires.UtcTicks), ("@now", scope.Now.UtcTicks));
+                """, ("@id", id), ("@agency", caller.AgencyId), ("@secret", secrets.Protect(secret)), ("@until", expires.UtcTicks), ("@now", scope.Now.UtcTicks));
             return changed == 0 ? (DateTimeOffset?)null : expires;
         }, ct);
         return until is { } expiresAt ? TypedResults.Ok(new RotatedSecret(secret, expiresAt)) : NotFound();
@@ -168,9 +165,9 @@ internal static class WebhooksApi
     {
         var state = await writes.RunAsync(scope =>
         {
-            var current = scope.Connection.Scalar<string>(
+            var current = scope.Scalar<string>(
                 "SELECT d.state FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = @delivery AND e.id = @id AND e.agency_id = @agency",
-                scope.Transaction, ("@delivery", deliveryId), ("@id", id), ("@agency", caller.AgencyId));
+                ("@delivery", deliveryId), ("@id", id), ("@agency", caller.AgencyId));
             if (current == DeliveryState.Failed)
             {
                 Requeue(scope, "id = @delivery", ("@delivery", deliveryId));
@@ -197,7 +194,7 @@ internal static class WebhooksApi
         }
 
         var recovered = await writes.RunAsync(scope =>
-            scope.Connection.Scalar<long>("SELECT COUNT(*) FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", scope.Transaction, ("@agency", caller.AgencyId), ("@id", id)) == 0
+            scope.Scalar<long>("SELECT COUNT(*) FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", ("@agency", caller.AgencyId), ("@id", id)) == 0
                 ? (int?)null
                 : Requeue(scope, "endpoint_id = @endpoint AND state = 'Failed' AND created_at >= @since", ("@endpoint", id), ("@since", since.UtcTicks)), ct);
 
@@ -207,9 +204,8 @@ internal static class WebhooksApi
 
     /// <summary>Puts failed deliveries back in their streams with a fresh retry schedule (their attempt log is kept).</summary>
     private static int Requeue(WriteScope scope, string where, params (string, object?)[] parameters) =>
-        scope.Connection.Execute(
-            $"UPDATE deliveries SET state = 'Pending', next_attempt_at = @now, attempt_base = attempts, finished_at = NULL WHERE state = 'Failed' AND {where}",
-            scope.Transaction, [("@now", scope.Now.UtcTicks), .. parameters]);
+        scope.Execute(
+            $"UPDATE deliveries SET state = 'Pending', next_attempt_at = @now, attempt_base = attempts, finished_at = NULL WHERE state = 'Failed' AND {where}", [("@now", scope.Now.UtcTicks), .. parameters]);
 
     private static async Task<(IReadOnlyList<string>? SubTypes, Dictionary<string, string[]> Errors)> ValidateAsync(
         WebhookEndpointRequest body, WebhookOptions options, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
@@ -14,12 +15,17 @@ namespace Caseline.Server.Webhooks;
 /// <para>
 /// The state lives in the database, as a state machine per delivery: <c>Pending</c> → <c>InFlight</c>
 /// (leased) → <c>Delivered</c>, or <c>Retrying</c> on a schedule, or <c>Failed</c> (dead letter) after
-/// the last attempt. A round: (1) fan new messages out into deliveries for each enabled endpoint whose
-/// filter they match; (2) lease the deliveries that are due and at the head of their client's stream
-/// (no earlier open delivery for the same endpoint and client), so a client's next message waits for
-/// its previous one while other clients proceed; (3) send them in parallel; (4) record every attempt
-/// and its outcome, in the same write unit as the next round's (1) and (2). A crash before (4) leaves
-/// leases that expire, and those deliveries are sent again: at least once, never lost.
+/// the last attempt. Only the head of a stream (the earliest open delivery of an endpoint and client,
+/// flagged <c>head</c>) is ever sent, so a client's next message waits for its previous one while other
+/// clients proceed.
+/// </para>
+/// <para>
+/// The dispatcher is a pipeline: each write unit (1) records the outcomes of the sends that finished
+/// since the last one and promotes the next delivery of each finished stream to head, (2) fans new
+/// messages out into deliveries for each enabled endpoint whose filter they match, and (3) leases as
+/// many due heads as there are free send slots. Sends run concurrently with the next units; a
+/// finished send wakes the loop. A crash before (1) leaves leases that expire, and those deliveries are
+/// sent again: at least once, never lost.
 /// </para>
 /// </summary>
 internal sealed partial class WebhookDispatcher(
@@ -35,7 +41,12 @@ internal sealed partial class WebhookDispatcher(
 
     private const int EnqueueBatch = 5_000;
 
+    private const string Open = "('Pending', 'Retrying', 'InFlight')";
+
     private readonly LogSignal _wake = new();
+    private readonly LogSignal _answered = new();
+    private readonly ConcurrentQueue<Outcome> _outcomes = new();
+    private int _inFlight;
 
     /// <summary>Look for work now (an endpoint changed, a delivery was queued again).</summary>
     public void Wake() => _wake.Pulse();
@@ -43,26 +54,46 @@ internal sealed partial class WebhookDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var client = httpClients.CreateClient(HttpClientName);
-        Outcome[] outcomes = [];
         while (!stoppingToken.IsCancellationRequested)
         {
+            var outcomes = new List<Outcome>();
             try
             {
                 var grown = log.Next;
                 var woken = _wake.Next;
+                var answered = _answered.Next;
+                while (_outcomes.TryDequeue(out var outcome))
+                {
+                    outcomes.Add(outcome);
+                }
 
-                // One write unit a round: record the last round's outcomes, fan out new messages, lease the next
-                // heads of streams. A round then costs one commit, which is what bounds delivery latency.
-                var previous = outcomes;
+                var capacity = options.Value.MaxConcurrency - Volatile.Read(ref _inFlight);
                 var (enqueued, claimed) = await writes.RunAsync(scope =>
                 {
-                    Record(scope, previous);
-                    return (Enqueue(scope), Claim(scope));
+                    Record(scope, outcomes);
+                    return (Enqueue(scope), capacity > 0 ? Claim(scope, capacity) : []);
                 }, stoppingToken);
-                outcomes = await Task.WhenAll(claimed.Select(delivery => SendAsync(client, delivery, stoppingToken)));
-                if (enqueued == 0 && claimed.Count == 0)
+
+                foreach (var delivery in claimed)
                 {
-                    await Task.WhenAny(grown, woken, Task.Delay(options.Value.PollInterval, stoppingToken));
+                    Interlocked.Increment(ref _inFlight);
+                    _ = SendAsync(client, delivery, stoppingToken).ContinueWith(
+                        send =>
+                        {
+                            if (send.IsCompletedSuccessfully)
+                            {
+                                _outcomes.Enqueue(send.Result);
+                            }
+
+                            Interlocked.Decrement(ref _inFlight);
+                            _answered.Pulse();
+                        },
+                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
+                if (outcomes.Count == 0 && enqueued == 0 && claimed.Count == 0)
+                {
+                    await Task.WhenAny(grown, woken, answered, Task.Delay(options.Value.PollInterval, stoppingToken));
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -72,7 +103,6 @@ internal sealed partial class WebhookDispatcher(
             catch (Exception e)
             {
                 // Outcomes not recorded are not lost: their leases expire and the deliveries are sent again.
-                outcomes = [];
                 LogRoundFailed(e);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
@@ -112,10 +142,13 @@ internal sealed partial class WebhookDispatcher(
                     through = reader.GetInt64(0);
                     if (endpoint.SubTypes is null || endpoint.SubTypes.Contains(reader.GetString(2), StringComparer.Ordinal))
                     {
+                        // New positions are the highest, so the new delivery heads its stream exactly when nothing else is open in it.
                         created += scope.Execute(
-                            """
-                            INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at)
-                            VALUES (@endpoint, @position, @client, 'Pending', @now, @now) ON CONFLICT (endpoint_id, position) DO NOTHING
+                            $"""
+                            INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at, head)
+                            VALUES (@endpoint, @position, @client, 'Pending', @now, @now, NOT EXISTS (
+                                SELECT 1 FROM deliveries WHERE endpoint_id = @endpoint AND client_id = @client AND state IN {Open}))
+                            ON CONFLICT (endpoint_id, position) DO NOTHING
                             """, ("@endpoint", endpoint.Id), ("@position", through), ("@client", reader.GetString(1)), ("@now", scope.Now.UtcTicks));
                     }
                 }
@@ -123,44 +156,53 @@ internal sealed partial class WebhookDispatcher(
 
             if (considered > 0)
             {
-                scope.Execute(
-                    "UPDATE webhook_endpoints SET enqueued_through = @through WHERE id = @id", ("@through", through), ("@id", endpoint.Id));
+                scope.Execute("UPDATE webhook_endpoints SET enqueued_through = @through WHERE id = @id", ("@through", through), ("@id", endpoint.Id));
             }
         }
 
         return created;
     }
 
-    private List<Claimed> Claim(WriteScope scope)
+    /// <summary>Leases up to <paramref name="capacity"/> due heads, shared fairly between the enabled endpoints that have any.</summary>
+    private List<Claimed> Claim(WriteScope scope, int capacity)
     {
         var now = scope.Now.UtcTicks;
-        var claimed = new List<Claimed>();
+        var endpoints = new List<string>();
         using (var reader = scope.Query(
-            """
-            SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body
-            FROM deliveries d
-            JOIN webhook_endpoints e ON e.id = d.endpoint_id
-            JOIN messages m ON m.agency_id = e.agency_id AND m.position = d.position
-            WHERE d.state IN ('Pending', 'Retrying', 'InFlight') AND d.next_attempt_at <= @now AND e.enabled = 1
-              AND (d.state <> 'InFlight' OR d.lease_until <= @now)
-              AND NOT EXISTS (
-                  SELECT 1 FROM deliveries p
-                  WHERE p.endpoint_id = d.endpoint_id AND p.client_id = d.client_id AND p.position < d.position
-                    AND p.state IN ('Pending', 'Retrying', 'InFlight'))
-            ORDER BY d.next_attempt_at, d.position
-            LIMIT @limit
-            """, ("@now", now), ("@limit", options.Value.MaxConcurrency)))
+            "SELECT e.id FROM webhook_endpoints e WHERE e.enabled = 1 AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.head = 1 AND d.next_attempt_at <= @now)",
+            ("@now", now)))
         {
+            while (reader.Read())
+            {
+                endpoints.Add(reader.GetString(0));
+            }
+        }
+
+        var claimed = new List<Claimed>();
+        var share = endpoints.Count == 0 ? 0 : Math.Max(1, capacity / endpoints.Count);
+        foreach (var endpoint in endpoints)
+        {
+            using var reader = scope.Query(
+                """
+                SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body
+                FROM deliveries d
+                JOIN webhook_endpoints e ON e.id = d.endpoint_id
+                JOIN messages m ON m.agency_id = e.agency_id AND m.position = d.position
+                WHERE d.endpoint_id = @endpoint AND d.head = 1 AND d.next_attempt_at <= @now
+                ORDER BY d.next_attempt_at, d.position
+                LIMIT @limit
+                """, ("@endpoint", endpoint), ("@now", now), ("@limit", Math.Min(share, capacity - claimed.Count)));
             while (reader.Read())
             {
                 claimed.Add(Read(reader, scope.Now));
             }
         }
 
+        // A leased delivery is next due when its lease ends: sent again then unless its outcome is recorded first.
         var until = (scope.Now + options.Value.Lease).UtcTicks;
         foreach (var delivery in claimed)
         {
-            scope.Execute("UPDATE deliveries SET state = 'InFlight', lease_until = @until WHERE id = @id", ("@until", until), ("@id", delivery.Id));
+            scope.Execute("UPDATE deliveries SET state = 'InFlight', lease_until = @until, next_attempt_at = @until WHERE id = @id", ("@until", until), ("@id", delivery.Id));
         }
 
         return claimed;
@@ -217,31 +259,43 @@ internal sealed partial class WebhookDispatcher(
         return TimeSpan.FromTicks(Math.Clamp(delay.Ticks, TimeSpan.TicksPerSecond, RetrySchedule.Delays[^1].Ticks));
     }
 
-    private static void Record(WriteScope scope, Outcome[] outcomes)
+    private static void Record(WriteScope scope, List<Outcome> outcomes)
     {
         var now = scope.Now;
+        var succeeded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var outcome in outcomes)
         {
             var delivery = outcome.Delivery;
             var attempt = delivery.Attempts + 1;
-            scope.Execute(
-                "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, error) VALUES (@id, @attempt, @at, @status, @latency, @error)",
-                ("@id", delivery.Id), ("@attempt", attempt), ("@at", now.UtcTicks), ("@status", outcome.Status), ("@latency", outcome.LatencyMs), ("@error", outcome.Error));
-
             if (outcome.Status is >= 200 and < 300)
             {
-                Update(scope, delivery, attempt, DeliveryState.Delivered, outcome, next: null, finished: now);
-                scope.Execute(
-                    "UPDATE webhook_endpoints SET last_success_at = @now, failing_since = NULL WHERE id = @id",
-                    ("@now", now.UtcTicks), ("@id", delivery.EndpointId));
+                if (Update(scope, delivery, attempt, DeliveryState.Delivered, outcome, next: null, finished: now))
+                {
+                    succeeded.Add(delivery.EndpointId);
+                }
+
                 continue;
             }
 
             if (outcome.Status == StatusCodes.Status410Gone)
             {
                 // The receiver says it is gone for good: stop sending; this delivery waits for the endpoint to be enabled again.
-                Update(scope, delivery, attempt, DeliveryState.Pending, outcome, next: now, finished: null);
-                Disable(scope, delivery.EndpointId, "The endpoint answered 410 Gone");
+                if (Update(scope, delivery, attempt, DeliveryState.Pending, outcome, next: now, finished: null))
+                {
+                    Disable(scope, delivery.EndpointId, "The endpoint answered 410 Gone");
+                }
+
+                continue;
+            }
+
+            var delay = attempt - delivery.AttemptBase >= RetrySchedule.MaxAttempts
+                ? null
+                : outcome.RetryAfter ?? RetrySchedule.After(attempt - delivery.AttemptBase, Random.Shared.NextDouble());
+            var recorded = delay is { } wait
+                ? Update(scope, delivery, attempt, DeliveryState.Retrying, outcome, next: now + wait, finished: null)
+                : Update(scope, delivery, attempt, DeliveryState.Failed, outcome, next: now, finished: now);
+            if (!recorded)
+            {
                 continue;
             }
 
@@ -253,29 +307,60 @@ internal sealed partial class WebhookDispatcher(
             {
                 Disable(scope, delivery.EndpointId, "No successful delivery for 5 days");
             }
+        }
 
-            var delay = attempt - delivery.AttemptBase >= RetrySchedule.MaxAttempts
-                ? null
-                : outcome.RetryAfter ?? RetrySchedule.After(attempt - delivery.AttemptBase, Random.Shared.NextDouble());
-            if (delay is { } wait)
-            {
-                Update(scope, delivery, attempt, DeliveryState.Retrying, outcome, next: now + wait, finished: null);
-            }
-            else
-            {
-                Update(scope, delivery, attempt, DeliveryState.Failed, outcome, next: now, finished: now);
-            }
+        foreach (var endpoint in succeeded)
+        {
+            scope.Execute("UPDATE webhook_endpoints SET last_success_at = @now, failing_since = NULL WHERE id = @id", ("@now", now.UtcTicks), ("@id", endpoint));
         }
     }
 
-    private static void Update(WriteScope scope, Claimed delivery, int attempt, string state, Outcome outcome, DateTimeOffset? next, DateTimeOffset? finished) =>
-        scope.Execute(
+    /// <summary>
+    /// Records one attempt and the delivery's new state; false (nothing written) when the delivery is no
+    /// longer leased, as when a late answer arrives after its lease ran out and another attempt was recorded.
+    /// A delivery that is done hands the head of its stream to the stream's earliest open delivery.
+    /// </summary>
+    private static bool Update(WriteScope scope, Claimed delivery, int attempt, string state, Outcome outcome, DateTimeOffset? next, DateTimeOffset? finished)
+    {
+        var done = finished is not null;
+        var updated = scope.Execute(
             """
             UPDATE deliveries SET state = @state, attempts = @attempt, last_status = @status, last_error = @error, lease_until = NULL,
-                next_attempt_at = COALESCE(@next, next_attempt_at), finished_at = @finished
-            WHERE id = @id
+                next_attempt_at = COALESCE(@next, next_attempt_at), finished_at = @finished, head = @head
+            WHERE id = @id AND state = 'InFlight'
             """, ("@id", delivery.Id), ("@state", state), ("@attempt", attempt), ("@status", outcome.Status), ("@error", outcome.Error),
-            ("@next", next?.UtcTicks), ("@finished", finished?.UtcTicks));
+            ("@next", next?.UtcTicks), ("@finished", finished?.UtcTicks), ("@head", done ? 0 : 1));
+        if (updated == 0)
+        {
+            return false;
+        }
+
+        scope.Execute(
+            "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, error) VALUES (@id, @attempt, @at, @status, @latency, @error)",
+            ("@id", delivery.Id), ("@attempt", attempt), ("@at", scope.Now.UtcTicks), ("@status", outcome.Status), ("@latency", outcome.LatencyMs), ("@error", outcome.Error));
+        if (done)
+        {
+            scope.Execute(
+                $"""
+                UPDATE deliveries SET head = 1 WHERE id = (
+                    SELECT n.id FROM deliveries d JOIN deliveries n ON n.endpoint_id = d.endpoint_id AND n.client_id = d.client_id AND n.state IN {Open}
+                    WHERE d.id = @id ORDER BY n.position LIMIT 1)
+                """, ("@id", delivery.Id));
+        }
+
+        return true;
+    }
+
+    /// <summary>Sets every head flag of an endpoint afresh, after failed deliveries were put back in their streams.</summary>
+    public static void RecomputeHeads(WriteScope scope, string endpointId) =>
+        scope.Execute(
+            $"""
+            UPDATE deliveries SET head = CASE WHEN state IN {Open} AND NOT EXISTS (
+                    SELECT 1 FROM deliveries p
+                    WHERE p.endpoint_id = deliveries.endpoint_id AND p.client_id = deliveries.client_id AND p.position < deliveries.position AND p.state IN {Open})
+                THEN 1 ELSE 0 END
+            WHERE endpoint_id = @endpoint AND (head = 1 OR state IN {Open})
+            """, ("@endpoint", endpointId));
 
     private static void Disable(WriteScope scope, string endpointId, string reason) =>
         scope.Execute(

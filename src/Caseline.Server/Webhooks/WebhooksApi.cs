@@ -170,7 +170,7 @@ internal static class WebhooksApi
                 ("@delivery", deliveryId), ("@id", id), ("@agency", caller.AgencyId));
             if (current == DeliveryState.Failed)
             {
-                Requeue(scope, "id = @delivery", ("@delivery", deliveryId));
+                Requeue(scope, id, "id = @delivery", ("@delivery", deliveryId));
             }
 
             return current;
@@ -196,16 +196,21 @@ internal static class WebhooksApi
         var recovered = await writes.RunAsync(scope =>
             scope.Scalar<long>("SELECT COUNT(*) FROM webhook_endpoints WHERE agency_id = @agency AND id = @id", ("@agency", caller.AgencyId), ("@id", id)) == 0
                 ? (int?)null
-                : Requeue(scope, "endpoint_id = @endpoint AND state = 'Failed' AND created_at >= @since", ("@endpoint", id), ("@since", since.UtcTicks)), ct);
+                : Requeue(scope, id, "endpoint_id = @endpoint AND state = 'Failed' AND created_at >= @since", ("@endpoint", id), ("@since", since.UtcTicks)), ct);
 
         dispatcher.Wake();
         return recovered is { } count ? TypedResults.Ok(new RecoverResult(count)) : NotFound();
     }
 
-    /// <summary>Puts failed deliveries back in their streams with a fresh retry schedule (their attempt log is kept).</summary>
-    private static int Requeue(WriteScope scope, string where, params (string, object?)[] parameters) =>
-        scope.Execute(
-            $"UPDATE deliveries SET state = 'Pending', next_attempt_at = @now, attempt_base = attempts, finished_at = NULL WHERE state = 'Failed' AND {where}", [("@now", scope.Now.UtcTicks), .. parameters]);
+    /// <summary>Puts failed deliveries of an endpoint back in their streams with a fresh retry schedule (their attempt log is kept).</summary>
+    private static int Requeue(WriteScope scope, string endpointId, string where, params (string, object?)[] parameters)
+    {
+        var requeued = scope.Execute(
+            $"UPDATE deliveries SET state = 'Pending', next_attempt_at = @now, attempt_base = attempts, finished_at = NULL WHERE state = 'Failed' AND {where}",
+            [("@now", scope.Now.UtcTicks), .. parameters]);
+        WebhookDispatcher.RecomputeHeads(scope, endpointId);
+        return requeued;
+    }
 
     private static async Task<(IReadOnlyList<string>? SubTypes, Dictionary<string, string[]> Errors)> ValidateAsync(
         WebhookEndpointRequest body, WebhookOptions options, CancellationToken ct)

@@ -182,6 +182,20 @@ internal sealed class SqliteDatabase : Database
         );
         CREATE INDEX audit_by_agency ON audit (agency_id, id);
         """,
+        """
+        -- A delivery is the head of its stream when no earlier delivery of the same endpoint and client is
+        -- still open: only heads are sent. Keeping the flag makes claiming a range scan of due heads.
+        -- A leased (InFlight) delivery is next due when its lease ends.
+        ALTER TABLE deliveries ADD COLUMN head INTEGER NOT NULL DEFAULT 0;
+        UPDATE deliveries SET head = 1
+        WHERE state IN ('Pending', 'Retrying', 'InFlight') AND NOT EXISTS (
+            SELECT 1 FROM deliveries p
+            WHERE p.endpoint_id = deliveries.endpoint_id AND p.client_id = deliveries.client_id AND p.position < deliveries.position
+              AND p.state IN ('Pending', 'Retrying', 'InFlight'));
+        UPDATE deliveries SET next_attempt_at = lease_until WHERE state = 'InFlight' AND lease_until > next_attempt_at;
+        DROP INDEX deliveries_due;
+        CREATE INDEX deliveries_heads ON deliveries (endpoint_id, next_attempt_at, position) WHERE head = 1;
+        """,
     ];
 
     public override DbConnection OpenReader()

@@ -83,6 +83,36 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     }
 
     [Fact]
+    public async Task A_page_with_more_to_come_links_to_the_next_with_the_same_filters()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee","Email":"a@b.co"}""");
+        await http.Put("/api/v1/clients/B", """{"FirstName":"Bob","LastName":"Lee"}""");
+        await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
+
+        var positions = new List<long>();
+        var next = "/api/v1/transmit/messages?clientId=A&limit=1";
+        while (next is not null)
+        {
+            using var response = await http.Get(next);
+            var page = await response.ReadObject();
+            positions.AddRange(Positions(page));
+            var link = response.Headers.TryGetValues("Link", out var values) ? values.Single() : null;
+            Assert.Equal((bool)page["HasMore"]!, link is not null);
+            next = link is null ? null : link[1..link.IndexOf('>', StringComparison.Ordinal)];
+            if (next is not null)
+            {
+                Assert.EndsWith("; rel=\"next\"", link, StringComparison.Ordinal);
+                Assert.Contains("clientId=A", next, StringComparison.Ordinal);
+                Assert.Contains("after=" + Uri.EscapeDataString((string)page["Cursor"]!), next, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal([1L, 2, 4], positions);
+    }
+
+    [Fact]
     public async Task A_long_poll_returns_with_a_message_written_while_it_waits()
     {
         var agency = CaselineServer.NewAgency();

@@ -105,18 +105,36 @@ internal static class AuditApi
 
         var entry = new AuditEntry(context, $"{context.Request.Method} {endpoint.RoutePattern.RawText}");
         context.Features.Set(entry);
+
+        // The status is final once the response starts: commit the record while the body is still being
+        // written (a page of the feed), and wait for it before the request completes.
+        Task? recording = null;
+        context.Response.OnStarting(() =>
+        {
+            recording = entry.WriteAfterAsync(context.Response.StatusCode);
+            return Task.CompletedTask;
+        });
         try
         {
             await next(context);
         }
         catch
         {
-            entry.Forget();
-            await entry.WriteAfterAsync(StatusCodes.Status500InternalServerError);
+            if (recording is null)
+            {
+                // A unit that threw rolled its record back with it: record the failure instead.
+                entry.Forget();
+                await entry.WriteAfterAsync(StatusCodes.Status500InternalServerError);
+            }
+            else
+            {
+                await recording;
+            }
+
             throw;
         }
 
-        await entry.WriteAfterAsync(context.Response.StatusCode);
+        await (recording ?? entry.WriteAfterAsync(context.Response.StatusCode));
     }
 
     public static RouteGroupBuilder MapAudit(this RouteGroupBuilder admin)

@@ -20,6 +20,12 @@ internal sealed class MessagePage(IReadOnlyList<StoredMessage> messages, string?
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         httpContext.Response.ContentType = "application/json; charset=utf-8";
+        if (hasMore)
+        {
+            // The next page's address before the body, so a reader can ask for it while it is still reading this one.
+            httpContext.Response.Headers.Link = $"<{NextPage(httpContext.Request, cursor!)}>; rel=\"next\"";
+        }
+
         await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
         writer.WriteStartObject();
         writer.WriteStartArray("Messages");
@@ -41,6 +47,15 @@ internal sealed class MessagePage(IReadOnlyList<StoredMessage> messages, string?
         writer.WriteBoolean("HasMore", hasMore);
         writer.WriteEndObject();
         await writer.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The same request with <c>after</c> set to <paramref name="cursor"/>.</summary>
+    private static string NextPage(HttpRequest request, string cursor)
+    {
+        var query = QueryString.Create(request.Query.Where(p => !string.Equals(p.Key, "after", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))
+            .Append(new("after", cursor)));
+        return $"{request.PathBase}{request.Path}{query}";
     }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>

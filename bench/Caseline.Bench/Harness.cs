@@ -17,7 +17,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Caseline.Bench;
 
-public sealed record BenchSettings(int Seconds, int Messages);
+/// <param name="Seconds">How long each load loop runs.</param>
+/// <param name="Messages">How many messages the feed and bulk scenarios store (delivery caps it at 100,000).</param>
+/// <param name="Log">How long the feed scenario grows the log for its last head-page latency.</param>
+public sealed record BenchSettings(int Seconds, int Messages, long Log);
 
 /// <summary>One line of the results table. Machine-dependent figures carry the baseline measured in the same run.</summary>
 public sealed record Row(string Scenario, string Metric, double Value, string Unit, double? Baseline = null, string? Target = null, bool? Met = null)
@@ -115,6 +118,49 @@ public sealed class BenchServer : WebApplicationFactory<Program>
         }
 
         await Task.WhenAll(units);
+    }
+
+    /// <summary>
+    /// Grows the agency's log to <paramref name="length"/> messages by copying its stored messages to new
+    /// positions, 50,000 a unit: much faster than writing profiles, for figures that depend only on the
+    /// log's length (a page at its head).
+    /// </summary>
+    public async Task GrowLogAsync(string agency, long length)
+    {
+        const int perUnit = 50_000;
+        var writes = Services.GetRequiredService<WriteQueue>();
+        long last;
+        do
+        {
+            last = await writes.RunAsync(scope =>
+            {
+                var (id, current) = (scope.Scalar<long>("SELECT id FROM agencies WHERE name = @name", ("@name", agency)),
+                    scope.Scalar<long>("SELECT last_position FROM agencies WHERE name = @name", ("@name", agency)));
+                var copy = Math.Min(Math.Min(perUnit, current), length - current);
+                scope.Execute(
+                    """
+                    INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body)
+                    SELECT agency_id, position + @shift, client_id, sub_type, activity_id, occurred_on, body
+                    FROM messages WHERE agency_id = @agency AND position > @from AND position <= @to
+                    """, ("@agency", id), ("@shift", current), ("@from", 0L), ("@to", copy));
+                return scope.Scalar<long>("UPDATE agencies SET last_position = last_position + @copied WHERE id = @agency RETURNING last_position", ("@copied", copy), ("@agency", id));
+            });
+        }
+        while (last < length);
+    }
+
+    /// <summary>Every stored message of the agency in log order, as the peers are given them: the same bytes Caseline sends.</summary>
+    public IEnumerable<(string ClientId, string ActivityId, byte[] Body)> StoredMessages(string agency)
+    {
+        using var connection = Services.GetRequiredService<Database>().OpenReader();
+        using var command = connection.Command(
+            "SELECT m.client_id, m.activity_id, m.body FROM messages m JOIN agencies a ON a.id = m.agency_id WHERE a.name = @name ORDER BY m.position",
+            null, ("@name", agency));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return (reader.GetString(0), reader.GetString(1), reader.Bytes(2));
+        }
     }
 
     /// <summary>A client with a token for the administrator of a new agency (created through the admin API).</summary>

@@ -7,11 +7,12 @@ public static class BenchProgram
 {
     public static async Task<int> Main(string[] args)
     {
-        // dotnet run -c Release --project bench/Caseline.Bench -- <serialize|ingest|feed|all> [--seconds N] [--messages N]
+        // dotnet run -c Release --project bench/Caseline.Bench -- <scenario|all> [--seconds N] [--messages N] [--log N]
         var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
         var settings = new BenchSettings(
             Seconds: Option(args, "--seconds", 10),
-            Messages: Option(args, "--messages", 1_000_000));
+            Messages: Option(args, "--messages", 1_000_000),
+            Log: Option(args, "--log", 10_000_000));
         var scenarios = new Dictionary<string, Func<BenchSettings, Task<IReadOnlyList<Row>>>>(StringComparer.OrdinalIgnoreCase)
         {
             ["serialize"] = SerializeScenario.RunAsync,

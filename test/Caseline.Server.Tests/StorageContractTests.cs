@@ -206,6 +206,37 @@ public sealed class SqliteStorageContractTests : StorageContractTests
         Assert.Equal(2, writer.Scalar<long>("PRAGMA synchronous")); // FULL: the WAL is fsynced at every commit
     }
 
+    [Fact]
+    public async Task The_writer_leaves_checkpoints_to_the_checkpointer_which_copies_and_truncates_the_wal()
+    {
+        var wal = new FileInfo(Path.Combine(_directory, "caseline.db-wal"));
+        var body = new byte[16 * 1024];
+        for (var unit = 0; unit < 20; unit++)
+        {
+            var first = unit * 50;
+            await Writes.RunAsync(scope =>
+            {
+                for (var i = first; i < first + 50; i++)
+                {
+                    scope.Execute("INSERT INTO messages (agency_id, position, client_id, sub_type, occurred_on, body) VALUES (1, @position, 'C', 'S', 0, @body)",
+                        ("@position", i), ("@body", body));
+                }
+
+                return 0;
+            }, TestContext.Current.CancellationToken);
+        }
+
+        wal.Refresh();
+        Assert.True(wal.Length > 12 * 1024 * 1024, $"the WAL holds every write until a checkpoint ({wal.Length} bytes)"); // SQLite's own would stop at ~4 MB
+
+        ((SqliteDatabase)Database).Checkpoint(truncateAbove: 0);
+
+        wal.Refresh();
+        Assert.Equal(0, wal.Length);
+        using var connection = Database.OpenReader();
+        Assert.Equal(1_000, connection.Scalar<long>("SELECT COUNT(*) FROM messages"));
+    }
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

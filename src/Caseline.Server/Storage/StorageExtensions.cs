@@ -6,10 +6,12 @@ namespace Caseline.Server.Storage;
 
 internal static class StorageExtensions
 {
-    /// <summary>The store, its schema migration (run before traffic) and the group-commit writer.</summary>
+    /// <summary>The store, its schema migration (run before traffic), its WAL checkpointer and the group-commit writer.</summary>
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
-        services.AddSingleton<Database>(sp => new SqliteDatabase(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DatabasePath));
+        services.AddSingleton(sp => new SqliteDatabase(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DatabasePath));
+        services.AddSingleton<Database>(sp => sp.GetRequiredService<SqliteDatabase>());
+        services.AddHostedService<Checkpointer>();
         services.AddHostedService<Migrator>();
         services.AddSingleton<LogSignal>();
         services.AddSingleton<WriteQueue>();

@@ -11,9 +11,11 @@ namespace Caseline.Server.Storage.Sqlite;
 internal sealed class SqliteDatabase : Database
 {
     private readonly string _connectionString;
+    private readonly string _path;
 
     public SqliteDatabase(string path)
     {
+        _path = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -215,9 +217,25 @@ internal sealed class SqliteDatabase : Database
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         // WAL lets readers run beside the writer; FULL fsyncs the WAL at every commit, so an
-        // acknowledged change survives power loss, not only a process crash.
-        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        // acknowledged change survives power loss, not only a process crash. The writer never
+        // checkpoints: copying the WAL into the database (and fsyncing it) took the writer away for tens
+        // of milliseconds every few megabytes; the checkpointer does it beside the writer instead.
+        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;");
         return connection;
+    }
+
+    /// <summary>
+    /// Copies committed WAL frames into the database file without blocking the writer or readers
+    /// (a passive checkpoint); once a checkpoint has copied everything, the next write starts the WAL
+    /// over. When the WAL has still grown past <paramref name="truncateAbove"/> bytes (readers kept
+    /// old frames in use), the checkpoint waits for them and truncates it.
+    /// </summary>
+    public void Checkpoint(long truncateAbove)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        var wal = new FileInfo(_path + "-wal");
+        connection.Execute(wal.Exists && wal.Length > truncateAbove ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
     }
 
     // A deferred transaction takes its WAL snapshot at the first read and keeps it to the end.

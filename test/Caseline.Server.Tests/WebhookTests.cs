@@ -37,6 +37,40 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     };
 
     [Fact]
+    public async Task With_one_send_slot_every_endpoint_with_a_backlog_still_gets_its_turn()
+    {
+        await using var narrow = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Webhooks:MaxConcurrency"] = "1" });
+        var agency = CaselineServer.NewAgency();
+        using var http = await narrow.ForAsync(agency);
+        var receivers = new List<WebhookReceiver>();
+        for (var i = 0; i < 3; i++)
+        {
+            var receiver = await WebhookReceiver.StartAsync();
+            receivers.Add(receiver);
+            await Register(http, receiver.Url);
+        }
+
+        try
+        {
+            for (var c = 0; c < 20; c++)
+            {
+                await http.Put($"/api/v1/clients/F{c}", """{"FirstName":"Ann","LastName":"Lee"}""");
+            }
+
+            // Each endpoint has 20 clients' worth of heads due; a fixed endpoint order would serve one until it ran dry.
+            await Until(() => receivers.All(r => !r.Requests.IsEmpty), "a delivery to every endpoint");
+            Assert.All(receivers, r => Assert.True(r.Requests.Count < 20, "the endpoints take turns"));
+        }
+        finally
+        {
+            foreach (var receiver in receivers)
+            {
+                await receiver.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Every_message_arrives_signed_as_standard_webhooks_says()
     {
         var agency = CaselineServer.NewAgency();

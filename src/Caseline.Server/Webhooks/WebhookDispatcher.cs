@@ -47,6 +47,7 @@ internal sealed partial class WebhookDispatcher(
     private readonly LogSignal _answered = new();
     private readonly ConcurrentQueue<Outcome> _outcomes = new();
     private int _inFlight;
+    private int _firstEndpoint;
 
     /// <summary>Look for work now (an endpoint changed, a delivery was queued again).</summary>
     public void Wake() => _wake.Pulse();
@@ -163,7 +164,10 @@ internal sealed partial class WebhookDispatcher(
         return created;
     }
 
-    /// <summary>Leases up to <paramref name="capacity"/> due heads, shared fairly between the enabled endpoints that have any.</summary>
+    /// <summary>
+    /// Leases up to <paramref name="capacity"/> due heads, shared between the enabled endpoints that have any;
+    /// the endpoint served first moves on each time, so none waits behind the others for free slots.
+    /// </summary>
     private List<Claimed> Claim(WriteScope scope, int capacity)
     {
         var now = scope.Now.UtcTicks;
@@ -180,8 +184,15 @@ internal sealed partial class WebhookDispatcher(
 
         var claimed = new List<Claimed>();
         var share = endpoints.Count == 0 ? 0 : Math.Max(1, capacity / endpoints.Count);
-        foreach (var endpoint in endpoints)
+        var first = endpoints.Count == 0 ? 0 : _firstEndpoint % endpoints.Count;
+        _firstEndpoint = first + 1;
+        foreach (var endpoint in endpoints[first..].Concat(endpoints[..first]))
         {
+            if (claimed.Count >= capacity)
+            {
+                break;
+            }
+
             using var reader = scope.Query(
                 """
                 SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body

@@ -50,7 +50,7 @@ internal sealed class AuditTrail(WriteQueue writes)
 /// </summary>
 internal sealed class AuditEntry(HttpContext context, string action)
 {
-    /// <summary>Whether the record is part of a write unit (and commits or rolls back with it).</summary>
+    /// <summary>Whether the record is written: in a write unit (committing or rolling back with it), or on its own.</summary>
     public bool Written { get; private set; }
 
     /// <summary>The entry of the current request, or null when its endpoint is not audited.</summary>
@@ -67,7 +67,7 @@ internal sealed class AuditEntry(HttpContext context, string action)
         Written = true;
     }
 
-    /// <summary>Writes the record on its own with the response's final status, unless a write unit already did.</summary>
+    /// <summary>Writes the record on its own with the response's final status, unless it is already written.</summary>
     public Task WriteAfterAsync(int outcome)
     {
         if (Written)
@@ -75,11 +75,12 @@ internal sealed class AuditEntry(HttpContext context, string action)
             return Task.CompletedTask;
         }
 
+        Written = true;
         var (agencyId, actor) = Actor();
         return context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(context, agencyId, actor, action, ClientId(), outcome, CancellationToken.None);
     }
 
-    /// <summary>Called when the request failed: a unit that threw rolled its record back with it.</summary>
+    /// <summary>Called when the request failed before its response started, so that the failure is recorded too.</summary>
     public void Forget() => Written = false;
 
     private (long? AgencyId, string Actor) Actor()
@@ -122,7 +123,8 @@ internal static class AuditApi
         {
             if (recording is null)
             {
-                // A unit that threw rolled its record back with it: record the failure instead.
+                // Record the failure. A record written by a unit that threw rolled back with it; one whose unit
+                // committed before something later failed stands beside this one, as the change does.
                 entry.Forget();
                 await entry.WriteAfterAsync(StatusCodes.Status500InternalServerError);
             }

@@ -30,14 +30,17 @@ internal sealed record AuditPage(IReadOnlyList<AuditRecord> Records, string? Cur
 /// </summary>
 internal sealed class AuditTrail(WriteQueue writes)
 {
-    public Task RecordAsync(HttpContext context, long? agencyId, string actor, string action, string? clientId, int outcome, CancellationToken ct) =>
-        writes.RunAsync(scope => Insert(scope, context, agencyId, actor, action, clientId, outcome), ct);
+    public Task RecordAsync(HttpContext context, long? agencyId, string actor, string action, string? clientId, int outcome, CancellationToken ct)
+    {
+        var remote = context.Connection.RemoteIpAddress?.ToString();
+        return writes.RunAsync(scope => Insert(scope, agencyId, actor, action, clientId, remote, outcome), ct);
+    }
 
-    internal static int Insert(WriteScope scope, HttpContext context, long? agencyId, string actor, string action, string? clientId, int outcome) =>
+    internal static int Insert(WriteScope scope, long? agencyId, string actor, string action, string? clientId, string? remote, int outcome) =>
         scope.Execute(
             "INSERT INTO audit (agency_id, at, actor, action, client_id, remote, outcome) VALUES (@agency, @at, @actor, @action, @client, @remote, @outcome)",
             ("@agency", agencyId), ("@at", scope.Now.UtcTicks), ("@actor", Truncate(actor, 254)), ("@action", action),
-            ("@client", clientId is null ? null : Truncate(clientId, 64)), ("@remote", context.Connection.RemoteIpAddress?.ToString()), ("@outcome", outcome));
+            ("@client", clientId is null ? null : Truncate(clientId, 64)), ("@remote", remote), ("@outcome", outcome));
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }
@@ -50,11 +53,22 @@ internal sealed class AuditTrail(WriteQueue writes)
 /// </summary>
 internal sealed class AuditEntry(HttpContext context, string action)
 {
+    private (long? AgencyId, string Actor, string? ClientId, string? Remote) _who;
+
     /// <summary>Whether the record is written: in a write unit (committing or rolling back with it), or on its own.</summary>
     public bool Written { get; private set; }
 
-    /// <summary>The entry of the current request, or null when its endpoint is not audited.</summary>
-    public static AuditEntry? Of(HttpContext context) => context.Features.Get<AuditEntry>();
+    /// <summary>
+    /// The entry of the current request, or null when its endpoint is not audited. Called by the handler,
+    /// after authentication: it takes who is calling from the request then, so that a write unit running on
+    /// the writer's thread never touches the request.
+    /// </summary>
+    public static AuditEntry? Of(HttpContext context)
+    {
+        var entry = context.Features.Get<AuditEntry>();
+        entry?.Capture();
+        return entry;
+    }
 
     /// <summary>
     /// Writes the record in <paramref name="scope"/>'s unit with the status the handler will answer, and the
@@ -62,8 +76,7 @@ internal sealed class AuditEntry(HttpContext context, string action)
     /// </summary>
     public void WriteIn(WriteScope scope, int outcome, string? clientId = null)
     {
-        var (agencyId, actor) = Actor();
-        AuditTrail.Insert(scope, context, agencyId, actor, action, clientId ?? ClientId(), outcome);
+        AuditTrail.Insert(scope, _who.AgencyId, _who.Actor, action, clientId ?? _who.ClientId, _who.Remote, outcome);
         Written = true;
     }
 
@@ -76,20 +89,20 @@ internal sealed class AuditEntry(HttpContext context, string action)
         }
 
         Written = true;
-        var (agencyId, actor) = Actor();
-        return context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(context, agencyId, actor, action, ClientId(), outcome, CancellationToken.None);
+        Capture();
+        return context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(context, _who.AgencyId, _who.Actor, action, _who.ClientId, outcome, CancellationToken.None);
     }
 
     /// <summary>Called when the request failed before its response started, so that the failure is recorded too.</summary>
     public void Forget() => Written = false;
 
-    private (long? AgencyId, string Actor) Actor()
+    private void Capture()
     {
         var caller = context.User.Identity?.IsAuthenticated == true ? Caller.TryFrom(context.User) : null;
-        return (caller?.AgencyId, caller?.Login ?? "anonymous");
+        _who = (caller?.AgencyId, caller?.Login ?? "anonymous",
+            context.Request.RouteValues["clientId"] as string ?? context.Request.Query["clientId"].FirstOrDefault(),
+            context.Connection.RemoteIpAddress?.ToString());
     }
-
-    private string? ClientId() => context.Request.RouteValues["clientId"] as string ?? context.Request.Query["clientId"].FirstOrDefault();
 }
 
 /// <summary>The audit trail's middleware and its query API.</summary>

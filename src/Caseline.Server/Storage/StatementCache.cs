@@ -13,6 +13,15 @@ internal sealed class StatementCache(DbConnection connection) : IDisposable
     /// <summary>More distinct texts than this means SQL is being built from values somewhere: start afresh rather than grow.</summary>
     private const int Capacity = 256;
 
+    /// <summary>Disposes every command if more than <see cref="Capacity"/> are kept; called between batches, when no reader is open.</summary>
+    public void Trim()
+    {
+        if (_commands.Count > Capacity)
+        {
+            Clear();
+        }
+    }
+
     private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
 
     /// <summary>The command for <paramref name="text"/>, bound to <paramref name="transaction"/> and <paramref name="parameters"/>. Not to be disposed by the caller.</summary>
@@ -20,11 +29,6 @@ internal sealed class StatementCache(DbConnection connection) : IDisposable
     {
         if (!_commands.TryGetValue(text, out var command))
         {
-            if (_commands.Count >= Capacity)
-            {
-                Clear();
-            }
-
             command = connection.CreateCommand();
             command.CommandText = text;
             _commands[text] = command;

@@ -119,6 +119,7 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                     }
 
                     Commit(connection, statements!, batch);
+                    statements!.Trim();
                 }
                 catch (Exception e)
                 {

@@ -207,6 +207,53 @@ public sealed class SqliteStorageContractTests : StorageContractTests
     }
 
     [Fact]
+    public async Task Upgrading_to_stream_heads_flags_the_earliest_open_delivery_of_each_stream()
+    {
+        var path = Path.Combine(_directory, "v3.db");
+        var old = new SqliteDatabase(path);
+        using (var connection = old.OpenWriter())
+        {
+            foreach (var script in old.Migrations.Take(3))
+            {
+                connection.Execute(script);
+            }
+
+            connection.Execute("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1), (2), (3);");
+            connection.Execute(
+                """
+                INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, lease_until, created_at) VALUES
+                    ('e', 1, 'A', 'Delivered', 0, NULL, 0),
+                    ('e', 2, 'A', 'InFlight', 10, 500, 0),
+                    ('e', 3, 'A', 'Pending', 0, NULL, 0),
+                    ('e', 4, 'B', 'Failed', 0, NULL, 0),
+                    ('e', 5, 'B', 'Retrying', 70, NULL, 0),
+                    ('e', 6, 'B', 'Pending', 0, NULL, 0),
+                    ('f', 7, 'A', 'Pending', 0, NULL, 0)
+                """);
+        }
+
+        await new Migrator(old, NullLogger<Migrator>.Instance).StartAsync(TestContext.Current.CancellationToken);
+
+        // Heads: A's leased delivery (next due when its lease ends), B's retry, and A's first on the other endpoint.
+        Assert.Equal(["1:0:0", "2:1:500", "3:0:0", "4:0:0", "5:1:70", "6:0:0", "7:1:0"], Heads(old));
+    }
+
+    /// <summary>Each delivery as position:head:next_attempt_at.</summary>
+    private static List<string> Heads(Database database)
+    {
+        using var connection = database.OpenReader();
+        using var command = connection.Command("SELECT position, head, next_attempt_at FROM deliveries ORDER BY position");
+        using var rows = command.ExecuteReader();
+        var found = new List<string>();
+        while (rows.Read())
+        {
+            found.Add($"{rows.GetInt64(0)}:{rows.GetInt64(1)}:{rows.GetInt64(2)}");
+        }
+
+        return found;
+    }
+
+    [Fact]
     public async Task The_writer_leaves_checkpoints_to_the_checkpointer_which_copies_and_truncates_the_wal()
     {
         var wal = new FileInfo(Path.Combine(_directory, "caseline.db-wal"));

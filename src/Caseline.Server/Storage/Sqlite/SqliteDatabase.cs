@@ -27,7 +27,10 @@ internal sealed class SqliteDatabase : Database
         }.ToString();
     }
 
-    /// <summary>Up to 4 GiB of the database file is read through a memory map (a read-only view; writes still go through the WAL).</summary>
+    /// <summary>
+    /// Readers see the database file through a memory map (a read-only view; writes still go through the WAL).
+    /// SQLite caps the map at its build's limit (2 GiB for e_sqlite3); pages past it are read as before.
+    /// </summary>
     private const string MapFile = "PRAGMA mmap_size=4294967296";
 
     public override string Provider => "sqlite";

@@ -41,8 +41,10 @@ public static class BrokerPeer
         }
 
         var key = RandomNumberGenerator.GetBytes(32);
+        // Bounded like every other loop of the bench: a stalled broker fails the run instead of hanging it.
+        using var bound = new CancellationTokenSource(deadline * 2);
         var published = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Lanes).Select(lane => PublishAsync(connection, key, messages.Where(m => Lane(m.ClientId) == lane))));
+        await Task.WhenAll(Enumerable.Range(0, Lanes).Select(lane => PublishAsync(connection, key, messages.Where(m => Lane(m.ClientId) == lane), bound.Token)));
         var publishRate = messages.Count / published.Elapsed.TotalSeconds;
 
         var check = new DeliveryCheck(key);
@@ -81,9 +83,9 @@ public static class BrokerPeer
 
     private static int Lane(string clientId) => (int)((uint)StringComparer.Ordinal.GetHashCode(clientId) % Lanes);
 
-    private static async Task PublishAsync(IConnection connection, byte[] key, IEnumerable<(string ClientId, string ActivityId, byte[] Body)> messages)
+    private static async Task PublishAsync(IConnection connection, byte[] key, IEnumerable<(string ClientId, string ActivityId, byte[] Body)> messages, CancellationToken ct)
     {
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
         foreach (var (clientId, activityId, body) in messages)
         {
             var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
@@ -100,7 +102,7 @@ public static class BrokerPeer
             };
 
             // With confirmation tracking, this completes when the broker has the message on disk.
-            await channel.BasicPublishAsync("caseline", "client." + clientId, mandatory: true, properties, body);
+            await channel.BasicPublishAsync("caseline", "client." + clientId, mandatory: true, properties, body, ct);
         }
     }
 

@@ -38,13 +38,15 @@ public static class StreamPeer
         var js = new NatsJSContext(connection);
         await js.CreateStreamAsync(new StreamConfig("caseline", ["caseline.>"]) { Storage = StreamConfigStorage.File });
 
+        // Bounded like every other loop of the bench: a stalled server fails the run instead of hanging it.
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         var published = Stopwatch.StartNew();
-        await PublishAsync(js, messages);
+        await PublishAsync(js, messages, bound.Token);
         var publishRate = count / published.Elapsed.TotalSeconds;
 
-        await ReplayAsync(js, "warm-up", 100_000); // as the feed reader is warmed up
+        await ReplayAsync(js, "warm-up", 100_000, bound.Token); // as the feed reader is warmed up
         var stopwatch = Stopwatch.StartNew();
-        var read = await ReplayAsync(js, "replay", count);
+        var read = await ReplayAsync(js, "replay", count, bound.Token);
         var rate = read / stopwatch.Elapsed.TotalSeconds;
         Console.WriteLine($"   JetStream: published {count:#,0} (acknowledged, file storage) at {publishRate:#,0}/s; a fresh pull consumer replayed {read:#,0} at {rate:#,0} msg/s");
         return
@@ -55,11 +57,11 @@ public static class StreamPeer
     }
 
     /// <summary>A fresh pull consumer reading the stream from its start until it has <paramref name="count"/> messages, parsing each.</summary>
-    private static async Task<long> ReplayAsync(NatsJSContext js, string name, long count)
+    private static async Task<long> ReplayAsync(NatsJSContext js, string name, long count, CancellationToken ct)
     {
-        var consumer = await js.CreateOrUpdateConsumerAsync("caseline", new ConsumerConfig(name) { AckPolicy = ConsumerConfigAckPolicy.None });
+        var consumer = await js.CreateOrUpdateConsumerAsync("caseline", new ConsumerConfig(name) { AckPolicy = ConsumerConfigAckPolicy.None }, ct);
         long read = 0;
-        await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = Batch }))
+        await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = Batch }, cancellationToken: ct))
         {
             using (JsonDocument.Parse(message.Data))
             {
@@ -74,19 +76,19 @@ public static class StreamPeer
         return read;
     }
 
-    private static async Task PublishAsync(NatsJSContext js, IEnumerable<(string ClientId, string ActivityId, byte[] Body)> messages)
+    private static async Task PublishAsync(NatsJSContext js, IEnumerable<(string ClientId, string ActivityId, byte[] Body)> messages, CancellationToken ct)
     {
         var lanes = Enumerable.Range(0, Lanes).Select(_ => Channel.CreateBounded<(string, byte[])>(256)).ToArray();
         var publishers = lanes.Select(lane => Task.Run(async () =>
         {
-            await foreach (var (clientId, body) in lane.Reader.ReadAllAsync())
+            await foreach (var (clientId, body) in lane.Reader.ReadAllAsync(ct))
             {
-                (await js.PublishAsync("caseline." + clientId, body)).EnsureSuccess();
+                (await js.PublishAsync("caseline." + clientId, body, cancellationToken: ct)).EnsureSuccess();
             }
-        })).ToArray();
+        }, ct)).ToArray();
         foreach (var (clientId, _, body) in messages)
         {
-            await lanes[(int)((uint)StringComparer.Ordinal.GetHashCode(clientId) % Lanes)].Writer.WriteAsync((clientId, body));
+            await lanes[(int)((uint)StringComparer.Ordinal.GetHashCode(clientId) % Lanes)].Writer.WriteAsync((clientId, body), ct);
         }
 
         foreach (var lane in lanes)

@@ -12,6 +12,14 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
         return await response.ReadObject();
     }
 
+    /// <summary>Four messages: 1 and 2 are client A's (Personal, Email), 3 client B's (Personal), 4 A's address.</summary>
+    private static async Task WriteMixedLog(HttpClient http)
+    {
+        await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee","Email":"a@b.co"}""");
+        await http.Put("/api/v1/clients/B", """{"FirstName":"Bob","LastName":"Lee"}""");
+        await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
+    }
+
     private static List<long> Positions(JsonObject page) => [.. page["Messages"]!.AsArray().Select(m => (long)m!["Position"]!)];
 
     [Fact]
@@ -61,9 +69,7 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     {
         var agency = CaselineServer.NewAgency();
         using var http = await server.ForAsync(agency);
-        await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee","Email":"a@b.co"}""");
-        await http.Put("/api/v1/clients/B", """{"FirstName":"Bob","LastName":"Lee"}""");
-        await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
+        await WriteMixedLog(http);
 
         var all = await Page(http, null);
         var personal = await Page(http, null, "subType=personal%20details");
@@ -87,9 +93,7 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     {
         var agency = CaselineServer.NewAgency();
         using var http = await server.ForAsync(agency);
-        await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee","Email":"a@b.co"}""");
-        await http.Put("/api/v1/clients/B", """{"FirstName":"Bob","LastName":"Lee"}""");
-        await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
+        await WriteMixedLog(http);
 
         var positions = new List<long>();
         var next = "/api/v1/transmit/messages?clientId=A&limit=1";

@@ -113,17 +113,17 @@ internal sealed partial class WebhookDispatcher(
     /// <summary>Creates a delivery for every new message each enabled endpoint wants; returns how many.</summary>
     private static int Enqueue(WriteScope scope)
     {
-        var endpoints = new List<(string Id, long Agency, IReadOnlyList<string>? SubTypes, long Through, long Last)>();
+        var endpoints = new List<(string Id, long Agency, IReadOnlyList<string>? SubTypes, long Through)>();
         using (var reader = scope.Query(
             """
-            SELECT e.id, e.agency_id, e.sub_types, e.enqueued_through, a.last_position
+            SELECT e.id, e.agency_id, e.sub_types, e.enqueued_through
             FROM webhook_endpoints e JOIN agencies a ON a.id = e.agency_id
             WHERE e.enabled = 1 AND e.enqueued_through < a.last_position
             """))
         {
             while (reader.Read())
             {
-                endpoints.Add((reader.GetString(0), reader.GetInt64(1), WebhookStore.ParseSubTypes(reader.NullableString(2)), reader.GetInt64(3), reader.GetInt64(4)));
+                endpoints.Add((reader.GetString(0), reader.GetInt64(1), WebhookStore.ParseSubTypes(reader.NullableString(2)), reader.GetInt64(3)));
             }
         }
 

@@ -121,6 +121,25 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
     }
 
     [Fact]
+    public void Remembered_tokens_are_bounded_and_never_outlive_their_expiry()
+    {
+        var tokens = new Identity.ValidatedTokens();
+        var principal = new System.Security.Claims.ClaimsPrincipal();
+        tokens.Remember("expired", principal, DateTimeOffset.UtcNow.AddSeconds(-1));
+        Assert.Null(tokens.Find("expired"));
+
+        for (var i = 0; i < Identity.ValidatedTokens.Capacity + 10; i++)
+        {
+            tokens.Remember($"token-{i}", principal, DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        Assert.Equal(Identity.ValidatedTokens.Capacity, tokens.Count);
+        Assert.Same(principal, tokens.Find("token-0"));
+        Assert.Null(tokens.Find($"token-{Identity.ValidatedTokens.Capacity}"));
+        Assert.NotEqual(Identity.ValidatedTokens.Key("abc"), Identity.ValidatedTokens.Key("abd"));
+    }
+
+    [Fact]
     public async Task Five_failed_logons_in_fifteen_minutes_lock_the_account_and_every_attempt_is_audited()
     {
         var agency = CaselineServer.NewAgency();

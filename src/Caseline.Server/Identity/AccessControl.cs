@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Caseline.Server.Audit;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -16,7 +17,13 @@ internal static class AccessControl
 
     public static IServiceCollection AddAccessControl(this IServiceCollection services)
     {
-        services.AddAuthentication(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
+        services.AddSingleton<ValidatedTokens>();
+        services.AddAuthentication(CachedBearerHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, CachedBearerHandler>(CachedBearerHandler.SchemeName, bearer =>
+            {
+                bearer.ForwardChallenge = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
+                bearer.ForwardForbid = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
+            });
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Integration, policy => Require(policy, agency: true, Roles.Officer, Roles.AgencyAdministrator, Roles.Integration))
             .AddPolicy(Policies.WebhookManagement, policy => Require(policy, agency: true, Roles.AgencyAdministrator, Roles.Integration))

@@ -22,7 +22,7 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
 
     public void CreateClient(string clientId) =>
         scope.Execute(
-            "INSERT INTO clients (agency_id, client_id, created_at, updated_at) VALUES (@agency, @client, @now, @now)",
+            "INSERT INTO clients (agency_id, client_id, created_at) VALUES (@agency, @client, @now)",
             ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks));
 
     /// <summary>Every stored section and item of the client, keyed by section and item id.</summary>
@@ -110,27 +110,22 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
         MessagesWritten++;
         scope.MessagesAppended = true;
 
+        // The client row keeps what listing and search filter on: names, status, caseload and officer.
         var removed = verb == ChangeVerb.Removed;
         if (details is PersonalDetails personal)
         {
             scope.Execute(
-                "UPDATE clients SET first_name = @first, last_name = @last, search_name = @search, updated_at = @now WHERE agency_id = @agency AND client_id = @client",
-                ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks),
+                "UPDATE clients SET first_name = @first, last_name = @last, search_name = @search WHERE agency_id = @agency AND client_id = @client",
+                ("@agency", agencyId), ("@client", clientId),
                 ("@first", removed ? null : personal.FirstName), ("@last", removed ? null : personal.LastName),
                 ("@search", removed ? null : SearchName(personal.FirstName, personal.LastName)));
         }
         else if (details is AccountDetails account)
         {
             scope.Execute(
-                "UPDATE clients SET status = @status, caseload = @caseload, officer = @officer, updated_at = @now WHERE agency_id = @agency AND client_id = @client",
-                ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks),
+                "UPDATE clients SET status = @status, caseload = @caseload, officer = @officer WHERE agency_id = @agency AND client_id = @client",
+                ("@agency", agencyId), ("@client", clientId),
                 ("@status", removed ? null : account.Status), ("@caseload", removed ? null : account.AssignedCaseload), ("@officer", removed ? null : account.AssignedOfficer));
-        }
-        else
-        {
-            scope.Execute(
-                "UPDATE clients SET updated_at = @now WHERE agency_id = @agency AND client_id = @client",
-                ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks));
         }
     }
 

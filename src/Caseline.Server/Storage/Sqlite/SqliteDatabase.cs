@@ -204,6 +204,11 @@ internal sealed class SqliteDatabase : Database
         DROP INDEX deliveries_due;
         CREATE INDEX deliveries_heads ON deliveries (endpoint_id, next_attempt_at, position) WHERE head = 1;
         """,
+        """
+        -- Nothing read it, and keeping it cost a write to the client's row (one more page per commit) for every change.
+        -- A client's last change is its last message.
+        ALTER TABLE clients DROP COLUMN updated_at;
+        """,
     ];
 
     public override DbConnection OpenReader()

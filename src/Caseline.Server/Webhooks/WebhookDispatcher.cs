@@ -75,10 +75,12 @@ internal sealed partial class WebhookDispatcher(
                     return (Enqueue(scope), capacity > 0 ? Claim(scope, capacity) : []);
                 }, stoppingToken);
 
+                // Sends start on the thread pool: signing and writing a request takes tens of microseconds, and the
+                // next round (recording the first answers, leasing into their slots) should not wait for hundreds of them.
                 foreach (var delivery in claimed)
                 {
                     Interlocked.Increment(ref _inFlight);
-                    _ = SendAsync(client, delivery, stoppingToken).ContinueWith(
+                    _ = Task.Run(() => SendAsync(client, delivery, stoppingToken), CancellationToken.None).ContinueWith(
                         send =>
                         {
                             if (send.IsCompletedSuccessfully)

@@ -82,7 +82,12 @@ public sealed class BenchServer : WebApplicationFactory<Program>
     /// Writes <paramref name="messages"/> address updates over <paramref name="clients"/> clients of the agency
     /// through the same group-commit writer as the API, 2,000 per unit and up to 16 units in flight.
     /// </summary>
-    public async Task SeedAsync(string agency, int messages, int clients)
+    /// <summary>
+    /// Writes <paramref name="messages"/> address changes round-robin over <paramref name="clients"/> clients,
+    /// the <c>n</c>th numbered <paramref name="first"/> + n so that each client's addresses count up across
+    /// calls; the clients are created by the call that reaches them first.
+    /// </summary>
+    public async Task SeedAsync(string agency, int messages, int clients, int first = 0)
     {
         long agencyId;
         using (var connection = Services.GetRequiredService<Database>().OpenReader())
@@ -93,13 +98,14 @@ public sealed class BenchServer : WebApplicationFactory<Program>
         const int perUnit = 2_000;
         var writes = Services.GetRequiredService<WriteQueue>();
         var units = new List<Task<int>>();
-        for (var start = 0; start < messages; start += perUnit)
+        var end = first + messages;
+        for (var start = first; start < end; start += perUnit)
         {
             var from = start;
             units.Add(writes.RunAsync(scope =>
             {
                 var writer = new ProfileWriter(scope, agencyId, "seed@bench");
-                for (var i = from; i < Math.Min(from + perUnit, messages); i++)
+                for (var i = from; i < Math.Min(from + perUnit, end); i++)
                 {
                     if (i < clients)
                     {

@@ -8,18 +8,26 @@ namespace Caseline.Bench;
 
 /// <summary>
 /// Reading the pull feed: the rate of a fresh reader through every stored message (beside NATS
-/// JetStream replaying the same messages), and the latency of one page at the head of the log when it
-/// is short, at <c>--messages</c> and at <c>--log</c> messages (it should not grow).
+/// JetStream replaying the same messages), and the latency of one page at the head of the log at
+/// <c>--messages</c> and at <c>--log</c> messages, against a log one message long timed in turn (it should not grow).
 /// </summary>
 public static class FeedScenario
 {
     public static async Task<IReadOnlyList<Row>> RunAsync(BenchSettings settings)
     {
+        // The head page is timed against a second server whose log stays one message long, the two sampled in turn:
+        // a page costs a durable audit commit, and this shared disk's flush time drifts more than a log's length could move it.
+        await using var reference = new BenchServer();
+        using var referenceHttp = await reference.AgencyClientAsync("bench", 2);
         await using var server = new BenchServer();
         using var http = await server.AgencyClientAsync("bench", 8);
-        await http.PutAsync("/api/v1/clients/SEED", new StringContent("""{"FirstName":"Ann","LastName":"Lee"}""", System.Text.Encoding.UTF8, "application/json"));
-        await PageLatency(http, HeadCursor(server), 200); // warm up
-        var shortLog = await PageLatency(http, HeadCursor(server), 200);
+        foreach (var client in new[] { referenceHttp, http })
+        {
+            await client.PutAsync("/api/v1/clients/SEED", new StringContent("""{"FirstName":"Ann","LastName":"Lee"}""", System.Text.Encoding.UTF8, "application/json"));
+        }
+
+        var shortLog = (referenceHttp, HeadCursor(reference));
+        await PageLatency(shortLog, (http, HeadCursor(server)), 200); // warm up
 
         Console.WriteLine($"   seeding {settings.Messages:#,0} messages");
         var seeding = Stopwatch.StartNew();
@@ -31,12 +39,12 @@ public static class FeedScenario
         var (read, cursor) = await ReadFeedAsync(http, long.MaxValue);
         var rate = read / stopwatch.Elapsed.TotalSeconds;
         server.Settle();
-        var atMessages = await PageLatency(http, cursor, 200);
-        Console.WriteLine($"   read {read:#,0} messages at {rate:#,0}/s; head page {shortLog:0.00} ms → {atMessages:0.00} ms");
+        var (atShort, atMessages) = await PageLatency(shortLog, (http, cursor!), 200);
+        Console.WriteLine($"   read {read:#,0} messages at {rate:#,0}/s; head page {atMessages:0.00} ms (short log beside it: {atShort:0.00} ms)");
         var rows = new List<Row>
         {
             new("feed", $"read rate over {read:#,0} messages", rate, "msg/s", Target: "≥ 200,000", Met: rate >= 200_000),
-            new("feed", $"head page latency at {read:#,0} messages vs a short log", atMessages, "ms", shortLog, "ratio ≤ 1.2", atMessages / shortLog <= 1.2),
+            new("feed", $"head page latency at {read:#,0} messages vs a short log", atMessages, "ms", atShort, "ratio ≤ 1.2", atMessages / atShort <= 1.2),
         };
         rows.AddRange(await StreamPeer.RunAsync(server.StoredMessages("bench"), read, rate));
 
@@ -47,9 +55,9 @@ public static class FeedScenario
             await server.GrowLogAsync("bench", settings.Log);
             Console.WriteLine($"   grown in {growing.Elapsed.TotalSeconds:0} s");
             server.Settle();
-            var atLog = await PageLatency(http, HeadCursor(server), 200);
-            Console.WriteLine($"   head page at {settings.Log:#,0}: {atLog:0.00} ms");
-            rows.Add(new("feed", $"head page latency at {settings.Log:#,0} messages vs a short log", atLog, "ms", shortLog, "ratio ≤ 1.2", atLog / shortLog <= 1.2));
+            var (beside, atLog) = await PageLatency(shortLog, (http, HeadCursor(server)), 200);
+            Console.WriteLine($"   head page at {settings.Log:#,0}: {atLog:0.00} ms (short log beside it: {beside:0.00} ms)");
+            rows.Add(new("feed", $"head page latency at {settings.Log:#,0} messages vs a short log", atLog, "ms", beside, "ratio ≤ 1.2", atLog / beside <= 1.2));
         }
 
         return rows;
@@ -85,18 +93,29 @@ public static class FeedScenario
         return Cursor.Encode(connection.Scalar<long>("SELECT last_position FROM agencies WHERE name = @name", null, ("@name", "bench")));
     }
 
-    /// <summary>The median time to read the (empty) page at the head of the log.</summary>
-    private static async Task<double> PageLatency(HttpClient http, string? cursor, int samples)
+    /// <summary>The median times to read the (empty) page at the head of two logs, requested in turn.</summary>
+    private static async Task<(double First, double Second)> PageLatency((HttpClient Http, string Cursor) first, (HttpClient Http, string Cursor) second, int samples)
     {
-        var times = new List<double>();
+        var times = (First: new List<double>(), Second: new List<double>());
         for (var i = 0; i < samples; i++)
         {
-            var stopwatch = Stopwatch.StartNew();
-            await http.GetByteArrayAsync("/api/v1/transmit/messages?limit=100&after=" + cursor);
-            times.Add(stopwatch.Elapsed.TotalMilliseconds);
+            times.First.Add(await Time(first));
+            times.Second.Add(await Time(second));
         }
 
-        times.Sort();
-        return times[times.Count / 2];
+        return (Median(times.First), Median(times.Second));
+
+        static async Task<double> Time((HttpClient Http, string Cursor) log)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            await log.Http.GetByteArrayAsync("/api/v1/transmit/messages?limit=100&after=" + log.Cursor);
+            return stopwatch.Elapsed.TotalMilliseconds;
+        }
+
+        static double Median(List<double> values)
+        {
+            values.Sort();
+            return values[values.Count / 2];
+        }
     }
 }

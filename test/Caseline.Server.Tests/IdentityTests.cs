@@ -203,6 +203,30 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
     }
 
     [Fact]
+    public async Task A_read_is_answered_without_waiting_for_its_audit_record_to_commit()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
+        using var release = new ManualResetEventSlim();
+        var held = server.Services.GetRequiredService<Storage.WriteQueue>().RunAsync(_ => release.Wait(TimeSpan.FromSeconds(30)), TestContext.Current.CancellationToken);
+        try
+        {
+            // The writer is held, so the read's record stays queued: the answer must not wait for it.
+            var read = await http.Get("/api/v1/clients/EX1").WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        await held;
+        var records = (await (await http.Get("/api/v1/admin/audit?clientId=EX1")).ReadObject())["Records"]!.AsArray();
+        Assert.Single(records, r => (string?)r!["Action"] == "GET /api/v1/clients/{clientId}");
+    }
+
+    [Fact]
     public async Task Every_change_is_audited_once_with_the_status_it_answered_and_commits_with_its_record()
     {
         var agency = CaselineServer.NewAgency();

@@ -25,10 +25,12 @@ internal sealed record AuditPage(IReadOnlyList<AuditRecord> Records, string? Cur
 
 /// <summary>
 /// The append-only audit trail: every logon (success or failure) and every call to an endpoint that
-/// reads or changes client data. Nothing in the API updates or deletes it. A record is committed
-/// before the request that caused it completes; a change's record commits in the change's own unit.
+/// reads or changes client data. Nothing in the API updates or deletes it. A change's record commits in
+/// the change's own unit. Any other record is queued before its response starts and commits with the next
+/// group commit; the request does not wait for that commit, since its response is on the wire before it
+/// either way. The audit API answers only after every record queued before it has committed.
 /// </summary>
-internal sealed class AuditTrail(WriteQueue writes)
+internal sealed partial class AuditTrail(WriteQueue writes, ILogger<AuditTrail> logger)
 {
     public Task RecordAsync(HttpContext context, long? agencyId, string actor, string action, string? clientId, int outcome, CancellationToken ct)
     {
@@ -42,7 +44,20 @@ internal sealed class AuditTrail(WriteQueue writes)
             ("@agency", agencyId), ("@at", scope.Now.UtcTicks), ("@actor", Truncate(actor, 254)), ("@action", action),
             ("@client", clientId is null ? null : Truncate(clientId, 64)), ("@remote", remote), ("@outcome", outcome));
 
+    /// <summary>Lets a queued record commit without anyone waiting for it; a record that fails to commit is logged.</summary>
+    public void Release(Task recording)
+    {
+        if (!recording.IsCompletedSuccessfully)
+        {
+            recording.ContinueWith(
+                failed => LogRecordFailed(failed.Exception!), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "An audit record failed to commit")]
+    private partial void LogRecordFailed(Exception exception);
 }
 
 /// <summary>
@@ -120,8 +135,7 @@ internal static class AuditApi
         var entry = new AuditEntry(context, $"{context.Request.Method} {endpoint.RoutePattern.RawText}");
         context.Features.Set(entry);
 
-        // The status is final once the response starts: commit the record while the body is still being
-        // written (a page of the feed), and wait for it before the request completes.
+        // The status is final once the response starts: queue the record then, before any of the body is sent.
         Task? recording = null;
         context.Response.OnStarting(() =>
         {
@@ -149,7 +163,7 @@ internal static class AuditApi
             throw;
         }
 
-        await (recording ?? entry.WriteAfterAsync(context.Response.StatusCode));
+        context.RequestServices.GetRequiredService<AuditTrail>().Release(recording ?? entry.WriteAfterAsync(context.Response.StatusCode));
     }
 
     public static RouteGroupBuilder MapAudit(this RouteGroupBuilder admin)
@@ -159,13 +173,16 @@ internal static class AuditApi
         return admin;
     }
 
-    private static Results<Ok<AuditPage>, ValidationProblem> Query(
-        Caller caller, Database database, string? actor, string? clientId, DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit)
+    private static async Task<Results<Ok<AuditPage>, ValidationProblem>> Query(
+        Caller caller, Database database, WriteQueue writes, string? actor, string? clientId, DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit, CancellationToken ct)
     {
         if (!Cursor.TryDecode(after, out long afterId) || limit is < 1 or > 1000)
         {
             return Problems.Invalid("query", "The after or limit parameter is invalid");
         }
+
+        // Records of requests that have already been answered may still be queued: show them too.
+        await writes.FlushAsync(ct);
 
         var take = limit ?? 100;
         using var connection = database.OpenReader();

@@ -86,6 +86,9 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         return await item.Completion.Task.ConfigureAwait(false);
     }
 
+    /// <summary>Completes once everything queued before it is committed.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => RunAsync(static _ => 0, cancellationToken);
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Stop taking work, let the writer finish what is queued, then stop.

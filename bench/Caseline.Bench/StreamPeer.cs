@@ -44,7 +44,7 @@ public static class StreamPeer
         await PublishAsync(js, messages, bound.Token);
         var publishRate = count / published.Elapsed.TotalSeconds;
 
-        await ReplayAsync(js, "warm-up", 100_000, bound.Token); // as the feed reader is warmed up
+        await ReplayAsync(js, "warm-up", count, bound.Token); // a whole pass first, as the feed reader gets
         var stopwatch = Stopwatch.StartNew();
         var read = await ReplayAsync(js, "replay", count, bound.Token);
         var rate = read / stopwatch.Elapsed.TotalSeconds;

@@ -56,6 +56,8 @@ internal static class TokenEndpoint
                 validation.UseDataProtection();
                 validation.UseAspNetCore();
             });
+        services.AddScoped<AuthenticationHandlerProvider>();
+        services.AddScoped<IAuthenticationHandlerProvider, ServerOnItsEndpoint>();
         services.AddOptions<OpenIddict.Server.OpenIddictServerOptions>()
             .Configure<IOptions<IdentityOptions>>((server, identity) => server.AccessTokenLifetime = identity.Value.AccessTokenLifetime);
         return services;
@@ -140,6 +142,19 @@ internal static class TokenEndpoint
         }
 
         return claims;
+    }
+
+    /// <summary>
+    /// Gives OpenIddict's server handler the token endpoint's requests only. The authentication middleware
+    /// hands every request to each scheme that handles requests, and the server ran its whole pipeline on
+    /// every API call to find that it was not its endpoint: 4% of the CPU of an update.
+    /// </summary>
+    private sealed class ServerOnItsEndpoint(AuthenticationHandlerProvider handlers) : IAuthenticationHandlerProvider
+    {
+        public Task<IAuthenticationHandler?> GetHandlerAsync(HttpContext context, string authenticationScheme) =>
+            authenticationScheme == OpenIddictServerAspNetCoreDefaults.AuthenticationScheme && !context.Request.Path.StartsWithSegments(Path, StringComparison.OrdinalIgnoreCase)
+                ? Task.FromResult<IAuthenticationHandler?>(null)
+                : handlers.GetHandlerAsync(context, authenticationScheme);
     }
 
     private static IResult Refuse(string description) => Results.Forbid(

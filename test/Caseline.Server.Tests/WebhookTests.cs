@@ -71,6 +71,46 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     }
 
     [Fact]
+    public async Task Sends_in_flight_never_exceed_the_limit_and_every_delivery_leased_ahead_is_sent()
+    {
+        await using var narrow = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Webhooks:MaxConcurrency"] = "2" });
+        var agency = CaselineServer.NewAgency();
+        using var http = await narrow.ForAsync(agency);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var answering = 0;
+        var most = 0;
+        receiver.Answer = _ =>
+        {
+            var now = Interlocked.Increment(ref answering);
+            InterlockedMax(ref most, now);
+            Thread.Sleep(30); // long enough for a third send, if one were let through, to arrive meanwhile
+            Interlocked.Decrement(ref answering);
+            return Results.NoContent();
+        };
+        await Register(http, receiver.Url);
+
+        for (var c = 0; c < 12; c++)
+        {
+            await http.Put($"/api/v1/clients/L{c}", """{"FirstName":"Ann","LastName":"Lee"}""");
+        }
+
+        // Up to twice the limit is leased at once; the ones waiting must start as slots free, not be left behind.
+        await Until(() => receiver.Requests.Count >= 12, "every delivery");
+        Assert.InRange(most, 1, 2);
+
+        static void InterlockedMax(ref int target, int value)
+        {
+            for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+            {
+                if (Interlocked.CompareExchange(ref target, value, seen) == seen)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Every_message_arrives_signed_as_standard_webhooks_says()
     {
         var agency = CaselineServer.NewAgency();

@@ -22,9 +22,9 @@ namespace Caseline.Server.Webhooks;
 /// <para>
 /// The dispatcher is a pipeline: each write unit (1) records the outcomes of the sends that finished
 /// since the last one and promotes the next delivery of each finished stream to head, (2) fans new
-/// messages out into deliveries for each enabled endpoint whose filter they match, and (3) leases as
-/// many due heads as there are free send slots. Sends run concurrently with the next units; a
-/// finished send wakes the loop. A crash before (1) leaves leases that expire, and those deliveries are
+/// messages out into deliveries for each enabled endpoint whose filter they match, and (3) leases due
+/// heads for the free send slots and one more round of slots ahead. Sends run concurrently with the next
+/// units; a finished send starts the next leased delivery in its slot and wakes the loop. A crash before (1) leaves leases that expire, and those deliveries are
 /// sent again: at least once, never lost.
 /// </para>
 /// </summary>
@@ -46,6 +46,7 @@ internal sealed partial class WebhookDispatcher(
     private readonly LogSignal _wake = new();
     private readonly LogSignal _answered = new();
     private readonly ConcurrentQueue<Outcome> _outcomes = new();
+    private readonly ConcurrentQueue<Claimed> _ready = new();
     private int _inFlight;
     private int _firstEndpoint;
 
@@ -68,32 +69,21 @@ internal sealed partial class WebhookDispatcher(
                     outcomes.Add(outcome);
                 }
 
-                var capacity = options.Value.MaxConcurrency - Volatile.Read(ref _inFlight);
+                // Up to a second round of slots is leased ahead and waits in _ready: a finished send starts the next one
+                // at once, instead of its slot sitting idle until this loop's next unit has committed a lease for it.
+                var capacity = 2 * options.Value.MaxConcurrency - Volatile.Read(ref _inFlight) - _ready.Count;
                 var (enqueued, claimed) = await writes.RunAsync(scope =>
                 {
                     Record(scope, outcomes);
                     return (Enqueue(scope), capacity > 0 ? Claim(scope, capacity) : []);
                 }, stoppingToken);
 
-                // Sends start on the thread pool: signing and writing a request takes tens of microseconds, and the
-                // next round (recording the first answers, leasing into their slots) should not wait for hundreds of them.
                 foreach (var delivery in claimed)
                 {
-                    Interlocked.Increment(ref _inFlight);
-                    _ = Task.Run(() => SendAsync(client, delivery, stoppingToken), CancellationToken.None).ContinueWith(
-                        send =>
-                        {
-                            if (send.IsCompletedSuccessfully)
-                            {
-                                _outcomes.Enqueue(send.Result);
-                            }
-
-                            Interlocked.Decrement(ref _inFlight);
-                            _answered.Pulse();
-                        },
-                        CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    _ready.Enqueue(delivery);
                 }
 
+                StartReady(client, stoppingToken);
                 if (outcomes.Count == 0 && enqueued == 0 && claimed.Count == 0)
                 {
                     await Task.WhenAny(grown, woken, answered, Task.Delay(options.Value.PollInterval, stoppingToken));
@@ -109,6 +99,52 @@ internal sealed partial class WebhookDispatcher(
                 LogRoundFailed(e);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
+        }
+    }
+
+    /// <summary>Starts leased deliveries from <see cref="_ready"/> while fewer than <see cref="WebhookOptions.MaxConcurrency"/> are in flight.</summary>
+    private void StartReady(HttpClient client, CancellationToken ct)
+    {
+        while (true)
+        {
+            var inFlight = Volatile.Read(ref _inFlight);
+            if (inFlight >= options.Value.MaxConcurrency)
+            {
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref _inFlight, inFlight + 1, inFlight) != inFlight)
+            {
+                continue;
+            }
+
+            if (!_ready.TryDequeue(out var delivery))
+            {
+                // Another caller may have seen this reserved slot as taken and left its delivery queued: look again.
+                Interlocked.Decrement(ref _inFlight);
+                if (_ready.IsEmpty)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            // Sends start on the thread pool: signing and writing a request takes tens of microseconds, and neither
+            // this loop's next round nor the answer that freed the slot should wait for hundreds of them.
+            _ = Task.Run(() => SendAsync(client, delivery, ct), CancellationToken.None).ContinueWith(
+                send =>
+                {
+                    if (send.IsCompletedSuccessfully)
+                    {
+                        _outcomes.Enqueue(send.Result);
+                    }
+
+                    Interlocked.Decrement(ref _inFlight);
+                    StartReady(client, ct);
+                    _answered.Pulse();
+                },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

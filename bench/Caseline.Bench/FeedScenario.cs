@@ -19,7 +19,7 @@ public static class FeedScenario
     public static async Task<IReadOnlyList<Row>> RunAsync(BenchSettings settings)
     {
         // The head page is timed against a second server whose log stays one message long, the two sampled in turn:
-        // a page costs a durable audit commit, and this shared disk's flush time drifts more than a log's length could move it.
+        // on this shared machine a page's time drifts over minutes by more than a log's length could move it.
         await using var reference = new BenchServer();
         using var referenceHttp = await reference.AgencyClientAsync("bench", 2);
         await using var server = new BenchServer();

@@ -79,13 +79,10 @@ public sealed class BenchServer : WebApplicationFactory<Program>
     }
 
     /// <summary>
-    /// Writes <paramref name="messages"/> address updates over <paramref name="clients"/> clients of the agency
-    /// through the same group-commit writer as the API, 2,000 per unit and up to 16 units in flight.
-    /// </summary>
-    /// <summary>
-    /// Writes <paramref name="messages"/> address changes round-robin over <paramref name="clients"/> clients,
-    /// the <c>n</c>th numbered <paramref name="first"/> + n so that each client's addresses count up across
-    /// calls; the clients are created by the call that reaches them first.
+    /// Writes <paramref name="messages"/> address updates round-robin over <paramref name="clients"/> clients of the
+    /// agency through the same group-commit writer as the API, 2,000 per unit and up to 16 units in flight. The
+    /// <c>n</c>th is numbered <paramref name="first"/> + n, so each client's addresses count up across calls; the
+    /// clients are created by the call that reaches them first.
     /// </summary>
     public async Task SeedAsync(string agency, int messages, int clients, int first = 0)
     {

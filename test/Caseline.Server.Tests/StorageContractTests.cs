@@ -3,6 +3,7 @@ using Caseline.Messages.Json;
 using Caseline.Server.Clients;
 using Caseline.Server.Storage;
 using Caseline.Server.Storage.Sqlite;
+using Caseline.Server.Webhooks;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -236,6 +237,37 @@ public sealed class SqliteStorageContractTests : StorageContractTests
 
         // Heads: A's leased delivery (next due when its lease ends), B's retry, and A's first on the other endpoint.
         Assert.Equal(["1:0:0", "2:1:500", "3:0:0", "4:0:0", "5:1:70", "6:0:0", "7:1:0"], Heads(old));
+    }
+
+    [Fact]
+    public async Task The_open_deliveries_index_serves_the_dispatchers_test_for_an_open_delivery()
+    {
+        await Writes.RunAsync(static scope => scope.Execute(
+            """
+            INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at) VALUES
+                ('e', 1, 'A', 'Delivered', 0, 0), ('e', 2, 'A', 'InFlight', 0, 0), ('e', 3, 'A', 'Pending', 0, 0),
+                ('e', 4, 'A', 'Failed', 0, 0), ('e', 5, 'A', 'Retrying', 0, 0), ('e', 6, 'B', 'Pending', 0, 0)
+            """), TestContext.Current.CancellationToken);
+
+        // INDEXED BY fails the statement when the partial index cannot answer it.
+        var open = Positions(
+            $"SELECT position FROM deliveries INDEXED BY deliveries_open WHERE endpoint_id = 'e' AND client_id = 'A' AND state NOT IN {WebhookDispatcher.Finished} ORDER BY position");
+
+        Assert.Equal([2, 3, 5], open);
+    }
+
+    private List<long> Positions(string query)
+    {
+        using var connection = Database.OpenReader();
+        using var command = connection.Command(query);
+        using var rows = command.ExecuteReader();
+        var positions = new List<long>();
+        while (rows.Read())
+        {
+            positions.Add(rows.GetInt64(0));
+        }
+
+        return positions;
     }
 
     /// <summary>Each delivery as position:head:next_attempt_at.</summary>

@@ -41,7 +41,11 @@ internal sealed partial class WebhookDispatcher(
 
     private const int EnqueueBatch = 5_000;
 
-    private const string Open = "('Pending', 'Retrying', 'InFlight')";
+    /// <summary>
+    /// A delivery is open until it is finished: <c>state NOT IN {Finished}</c>, written exactly as in the
+    /// <c>deliveries_open</c> index so that the index serves it.
+    /// </summary>
+    internal const string Finished = "('Delivered', 'Failed')";
 
     private readonly LogSignal _wake = new();
     private readonly LogSignal _answered = new();
@@ -186,7 +190,7 @@ internal sealed partial class WebhookDispatcher(
                             $"""
                             INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at, head)
                             VALUES (@endpoint, @position, @client, 'Pending', @now, @now, NOT EXISTS (
-                                SELECT 1 FROM deliveries WHERE endpoint_id = @endpoint AND client_id = @client AND state IN {Open}))
+                                SELECT 1 FROM deliveries WHERE endpoint_id = @endpoint AND client_id = @client AND state NOT IN {Finished}))
                             ON CONFLICT (endpoint_id, position) DO NOTHING
                             """, ("@endpoint", endpoint.Id), ("@position", through), ("@client", reader.GetString(1)), ("@now", scope.Now.UtcTicks));
                     }
@@ -392,7 +396,7 @@ internal sealed partial class WebhookDispatcher(
             scope.Execute(
                 $"""
                 UPDATE deliveries SET head = 1 WHERE id = (
-                    SELECT n.id FROM deliveries d JOIN deliveries n ON n.endpoint_id = d.endpoint_id AND n.client_id = d.client_id AND n.state IN {Open}
+                    SELECT n.id FROM deliveries d JOIN deliveries n ON n.endpoint_id = d.endpoint_id AND n.client_id = d.client_id AND n.state NOT IN {Finished}
                     WHERE d.id = @id ORDER BY n.position LIMIT 1)
                 """, ("@id", delivery.Id));
         }
@@ -404,11 +408,11 @@ internal sealed partial class WebhookDispatcher(
     public static void RecomputeHeads(WriteScope scope, string endpointId) =>
         scope.Execute(
             $"""
-            UPDATE deliveries SET head = CASE WHEN state IN {Open} AND NOT EXISTS (
+            UPDATE deliveries SET head = CASE WHEN state NOT IN {Finished} AND NOT EXISTS (
                     SELECT 1 FROM deliveries p
-                    WHERE p.endpoint_id = deliveries.endpoint_id AND p.client_id = deliveries.client_id AND p.position < deliveries.position AND p.state IN {Open})
+                    WHERE p.endpoint_id = deliveries.endpoint_id AND p.client_id = deliveries.client_id AND p.position < deliveries.position AND p.state NOT IN {Finished})
                 THEN 1 ELSE 0 END
-            WHERE endpoint_id = @endpoint AND (head = 1 OR state IN {Open})
+            WHERE endpoint_id = @endpoint AND (head = 1 OR state NOT IN {Finished})
             """, ("@endpoint", endpointId));
 
     private static void Disable(WriteScope scope, string endpointId, string reason) =>

@@ -33,13 +33,18 @@ public static class DeliveryScenario
         Console.WriteLine($"   warmed up with {receiver.Check.Distinct:#,0} deliveries; seeding {messages:#,0} messages over {Clients:#,0} clients");
         await server.SeedAsync("bench", messages, Clients, first: WarmUp);
 
+        var cpuBefore = Load.ProcessCpu();
         var elapsed = await DeliverAsync(http, endpoint, receiver, WarmUp + messages, deadline);
         var delivered = receiver.Check.Distinct - WarmUp;
         var rate = delivered / elapsed.TotalSeconds;
-        Console.WriteLine($"   delivered {delivered:#,0} of {messages:#,0} in {elapsed.TotalSeconds:0.0} s: {rate:#,0} msg/s; bad signatures {receiver.Check.BadSignatures}, out of order {receiver.Check.OutOfOrder}");
+        var cpu = (Load.ProcessCpu() - cpuBefore).TotalMicroseconds / Math.Max(1, delivered);
+        Console.WriteLine(
+            $"   delivered {delivered:#,0} of {messages:#,0} in {elapsed.TotalSeconds:0.0} s: {rate:#,0} msg/s, {cpu:0} µs of CPU per message; "
+            + $"bad signatures {receiver.Check.BadSignatures}, out of order {receiver.Check.OutOfOrder}");
         Row[] rows =
         [
             new Row("delivery", $"messages/s to a local receiver ({messages:#,0} over {Clients:#,0} clients)", rate, "msg/s", Target: "≥ 10,000", Met: rate >= 10_000),
+            new Row("delivery", "CPU per message, whole process (receiver included)", cpu, "µs"),
             new Row("delivery", "signature failures + per-client order breaks", receiver.Check.BadSignatures + receiver.Check.OutOfOrder, "", Target: "0", Met: receiver.Check.BadSignatures + receiver.Check.OutOfOrder == 0),
         ];
         return [.. rows, .. await BrokerPeer.RunAsync([.. server.StoredMessages("bench").Skip(WarmUp)], rate, deadline)];

@@ -23,8 +23,8 @@ public static class IngestScenario
     public static async Task<IReadOnlyList<Row>> RunAsync(BenchSettings settings)
     {
         var duration = TimeSpan.FromSeconds(settings.Seconds);
-        var baseline = await BaselineAsync(duration);
-        Console.WriteLine($"   bare Kestrel: {baseline:#,0} req/s");
+        var (baseline, baselineCpu) = await BaselineAsync(duration);
+        Console.WriteLine($"   bare Kestrel: {baseline:#,0} req/s, {baselineCpu:0} µs of CPU per request");
 
         await using var server = new BenchServer();
         using var http = await server.AgencyClientAsync("bench", Connections);
@@ -48,18 +48,20 @@ public static class IngestScenario
         var result = await Load.RunAsync(Connections, duration, Update);
         var rate = result.Succeeded / result.Elapsed.TotalSeconds;
         var perUpdate = (double)(writes.Commits - commits) / Math.Max(1, writes.Units - units);
-        Console.WriteLine($"   Caseline: {rate:#,0} updates/s, {result.Failed} failed, {perUpdate:0.000} commits per update");
+        var cpu = result.Cpu.TotalMicroseconds / Math.Max(1, result.Succeeded);
+        Console.WriteLine($"   Caseline: {rate:#,0} updates/s, {result.Failed} failed, {perUpdate:0.000} commits per update, {cpu:0} µs of CPU per update");
         return
         [
             new Row("ingest", "durable updates (64 connections)", rate, "updates/s", baseline, "ratio ≥ 0.5", rate / baseline >= 0.5),
             new Row("ingest", "transactions committed per update", perUpdate, "", Target: "≤ 0.05", Met: perUpdate <= 0.05),
+            new Row("ingest", "CPU per update, whole process (load included)", cpu, "µs", baselineCpu),
         ];
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
 
     /// <summary>The ceiling: Kestrel receiving the same request, parsing its JSON, answering 200.</summary>
-    private static async Task<double> BaselineAsync(TimeSpan duration)
+    private static async Task<(double Rate, double CpuPerRequest)> BaselineAsync(TimeSpan duration)
     {
         var (app, address) = await Loopback.StartAsync(app => app.MapPut("/api/v1/clients/{clientId}/addresses/{itemId}", async (HttpRequest request) =>
         {
@@ -77,6 +79,6 @@ public static class IngestScenario
 
         await Load.RunAsync(Connections, WarmUp, Update);
         var result = await Load.RunAsync(Connections, duration, Update);
-        return result.Succeeded / result.Elapsed.TotalSeconds;
+        return (result.Succeeded / result.Elapsed.TotalSeconds, result.Cpu.TotalMicroseconds / Math.Max(1, result.Succeeded));
     }
 }

@@ -71,6 +71,36 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
     }
 
     [Fact]
+    public async Task A_backlog_the_filter_passes_over_is_fanned_out_without_waiting_for_the_poll()
+    {
+        // Nothing would look again within the test: only the rounds that follow one another can reach the last message.
+        await using var idle = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Webhooks:PollInterval"] = "01:00:00" });
+        var agency = CaselineServer.NewAgency();
+        using var http = await idle.ForAsync(agency);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        string[] wanted = ["Address Details"];
+        var endpoint = await Register(http, receiver.Url, wanted);
+        var paused = await http.PutAsJsonAsync(
+            $"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { receiver.Url, SubTypes = wanted, Enabled = false }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+
+        // Far more messages than one round fans out, none of which the endpoint wants, and then one it does.
+        for (var i = 0; i < 4; i++)
+        {
+            var renames = await Task.WhenAll(Enumerable.Range(0, 150).Select(n => http.Put("/api/v1/clients/B1", $$"""{"FirstName":"Ann","LastName":"Lee {{i}}-{{n}}"}""")));
+            Assert.All(renames, r => Assert.True(r.IsSuccessStatusCode));
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await http.Put("/api/v1/clients/B1/addresses/H", """{"AddressType":"Home","Address":"1 Main St"}""")).StatusCode);
+        var resumed = await http.PutAsJsonAsync(
+            $"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { receiver.Url, SubTypes = wanted, Enabled = true }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+
+        await Until(() => !receiver.Requests.IsEmpty, "the address message");
+        Assert.Contains("1 Main St", Encoding.UTF8.GetString(Assert.Single(receiver.Requests).Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sends_in_flight_never_exceed_the_limit_and_every_delivery_leased_ahead_is_sent()
     {
         await using var narrow = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Webhooks:MaxConcurrency"] = "2" });

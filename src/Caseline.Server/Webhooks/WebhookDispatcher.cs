@@ -81,7 +81,7 @@ internal sealed partial class WebhookDispatcher(
                 // Up to a second round of slots is leased ahead and waits in _ready: a finished send starts the next one
                 // at once, instead of its slot sitting idle until this loop's next unit has committed a lease for it.
                 var capacity = 2 * options.Value.MaxConcurrency - Volatile.Read(ref _inFlight) - _ready.Count;
-                var (enqueued, claimed) = await writes.RunAsync(scope =>
+                var (fannedOut, claimed) = await writes.RunAsync(scope =>
                 {
                     Record(scope, outcomes);
                     return (Enqueue(scope), capacity > 0 ? Claim(scope, capacity) : []);
@@ -93,7 +93,9 @@ internal sealed partial class WebhookDispatcher(
                 }
 
                 StartReady(client, stoppingToken);
-                if (outcomes.Count == 0 && enqueued == 0 && claimed.Count == 0)
+                // A round that fanned messages out goes again at once even when the endpoints' filters wanted none of
+                // them: the rest of a backlog must not wait for a signal or the poll interval, 250 messages at a time.
+                if (outcomes.Count == 0 && fannedOut == 0 && claimed.Count == 0)
                 {
                     await Task.WhenAny(grown, woken, answered, Task.Delay(options.Value.PollInterval, stoppingToken));
                 }
@@ -157,7 +159,10 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    /// <summary>Creates a delivery for every new message each enabled endpoint wants; returns how many.</summary>
+    /// <summary>
+    /// Creates a delivery for every new message each enabled endpoint wants, up to <see cref="EnqueueBatch"/>
+    /// messages per endpoint; returns how many messages it went through, wanted or not.
+    /// </summary>
     private static int Enqueue(WriteScope scope)
     {
         var endpoints = new List<(string Id, long Agency, IReadOnlyList<string>? SubTypes, long Through)>();
@@ -174,7 +179,7 @@ internal sealed partial class WebhookDispatcher(
             }
         }
 
-        var created = 0;
+        var fannedOut = 0;
         foreach (var endpoint in endpoints)
         {
             // Inside the writer every position up to last_position is committed, so no watermark is needed here.
@@ -191,7 +196,7 @@ internal sealed partial class WebhookDispatcher(
                     if (endpoint.SubTypes is null || endpoint.SubTypes.Contains(reader.GetString(2), StringComparer.Ordinal))
                     {
                         // New positions are the highest, so the new delivery heads its stream exactly when nothing else is open in it.
-                        created += scope.Execute(
+                        scope.Execute(
                             $"""
                             INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at, head)
                             VALUES (@endpoint, @position, @client, 'Pending', @now, @now, NOT EXISTS (
@@ -202,13 +207,14 @@ internal sealed partial class WebhookDispatcher(
                 }
             }
 
+            fannedOut += considered;
             if (considered > 0)
             {
                 scope.Execute("UPDATE webhook_endpoints SET enqueued_through = @through WHERE id = @id", ("@through", through), ("@id", endpoint.Id));
             }
         }
 
-        return created;
+        return fannedOut;
     }
 
     /// <summary>

@@ -46,10 +46,12 @@ public static class LatencyScenario
         var sends = new List<Task>(total);
         for (var i = 0; i < total; i++)
         {
-            var due = TimeSpan.FromSeconds((double)i / Rate);
-            if (due > clock.Elapsed)
+            // Read the clock once: read twice, a thread held up between the reads passed Task.Delay a negative wait,
+            // which throws below -2 ms and between -1 and -2 ms (truncated to -1, "infinite") never returned.
+            var wait = TimeSpan.FromSeconds((double)i / Rate) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - clock.Elapsed);
+                await Task.Delay(wait);
             }
 
             var (n, address) = (i, $"{i} Main St");

@@ -115,7 +115,12 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
         var issuedBefore = DateTime.UtcNow; // the token came from the endpoint before this instant
         Assert.Equal(HttpStatusCode.OK, (await http.Get("/api/v1/clients")).StatusCode);
 
-        await Task.Delay(issuedBefore.AddSeconds(6) - DateTime.UtcNow, TestContext.Current.CancellationToken);
+        // Never a negative wait: Task.Delay throws below -2 ms, and waits forever between -1 and -2 ms.
+        var wait = issuedBefore.AddSeconds(6) - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, TestContext.Current.CancellationToken);
+        }
 
         await (await http.Get("/api/v1/clients")).Problem(401);
     }

@@ -80,9 +80,14 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
         await using var receiver = await WebhookReceiver.StartAsync();
         string[] wanted = ["Address Details"];
         var endpoint = await Register(http, receiver.Url, wanted);
-        var paused = await http.PutAsJsonAsync(
-            $"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { receiver.Url, SubTypes = wanted, Enabled = false }, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        async Task Enable(bool enabled)
+        {
+            var response = await http.PutAsJsonAsync(
+                $"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { receiver.Url, SubTypes = wanted, Enabled = enabled }, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await Enable(false);
 
         // Far more messages than one round fans out, none of which the endpoint wants, and then one it does.
         for (var i = 0; i < 4; i++)
@@ -92,9 +97,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
         }
 
         Assert.Equal(HttpStatusCode.Created, (await http.Put("/api/v1/clients/B1/addresses/H", """{"AddressType":"Home","Address":"1 Main St"}""")).StatusCode);
-        var resumed = await http.PutAsJsonAsync(
-            $"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { receiver.Url, SubTypes = wanted, Enabled = true }, TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        await Enable(true);
 
         await Until(() => !receiver.Requests.IsEmpty, "the address message");
         Assert.Contains("1 Main St", Encoding.UTF8.GetString(Assert.Single(receiver.Requests).Body), StringComparison.Ordinal);

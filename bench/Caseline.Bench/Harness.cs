@@ -101,7 +101,7 @@ public sealed class BenchServer : WebApplicationFactory<Program>
             var from = start;
             units.Add(writes.RunAsync(scope =>
             {
-                var writer = new ProfileWriter(scope, agencyId, "seed@bench");
+                var writer = new ProfileWriter(scope, agencyId, "seed@bench", "bench seed");
                 for (var i = from; i < Math.Min(from + perUnit, end); i++)
                 {
                     if (i < clients)

@@ -149,4 +149,33 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
         Assert.Equal(cursor, (string?)page["Cursor"]);
         Assert.False((bool)page["HasMore"]!);
     }
+
+    [Fact]
+    public async Task A_reader_can_start_after_a_position_it_checkpointed()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        await WriteMixedLog(http);
+
+        Assert.Equal([3L, 4L], Positions(await Page(http, null, "afterPosition=2")));
+        Assert.Empty(Positions(await Page(http, null, "afterPosition=99")));
+        var both = await http.Get("/api/v1/transmit/messages?afterPosition=2&after=" + (string?)(await Page(http, null))["Cursor"]);
+        Assert.Contains("afterPosition", (await both.Problem(400))["errors"]!.AsObject().Select(e => e.Key));
+        await (await http.Get("/api/v1/transmit/messages?afterPosition=-1")).Problem(400);
+    }
+
+    [Fact]
+    public async Task Each_entry_says_whether_the_readers_own_credentials_wrote_it()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var officer = await server.ForAsync(agency);
+        using var clerk = await server.ForAsync(agency, "clerk");
+        await officer.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee"}""");
+        await clerk.Put("/api/v1/clients/A", """{"Email":"a@b.co"}""");
+
+        static List<bool> Echoes(JsonObject page) => [.. page["Messages"]!.AsArray().Select(m => (bool)m!["OwnEcho"]!)];
+        Assert.Equal([true, false], Echoes(await Page(officer, null)));
+        Assert.Equal([false, true], Echoes(await Page(clerk, null)));
+        Assert.Equal([false, true], Echoes((await (await clerk.Get("/api/v1/clients/A/messages")).ReadObject())));
+    }
 }

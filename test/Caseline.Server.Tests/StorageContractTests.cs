@@ -41,8 +41,8 @@ public abstract class StorageContractTests : IAsyncLifetime
     private Task<long> NewAgency(string name) => Writes.RunAsync(scope =>
         scope.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, 0) RETURNING id", ("@name", name)));
 
-    private Task<T> Write<T>(long agency, Func<ProfileWriter, T> work) =>
-        Writes.RunAsync(scope => work(new ProfileWriter(scope, agency, "tester")));
+    private Task<T> Write<T>(long agency, Func<ProfileWriter, T> work, string origin = "cms user-1") =>
+        Writes.RunAsync(scope => work(new ProfileWriter(scope, agency, "tester", origin)));
 
     private List<(long Position, string Body)> Log(long agency)
     {
@@ -174,7 +174,20 @@ public abstract class StorageContractTests : IAsyncLifetime
         Assert.Equal("first@example.org", queries.Profile(first, "EX1")!.Email);
         Assert.Equal("second@example.org", queries.Profile(second, "EX1")!.Email);
         Assert.Null(queries.Profile(first + second + 1, "EX1"));
-        Assert.Single(queries.Timeline(first, "EX1", 0, 10)!);
+        Assert.Single(queries.Timeline(first, "EX1", "cms user-1", 0, 10)!);
+    }
+
+    [Fact]
+    public async Task A_message_is_an_own_echo_only_for_the_credentials_that_wrote_it()
+    {
+        var agency = await NewAgency("a");
+        await Write(agency, w => { w.CreateClient("EX1"); return w.Put("EX1", new EmailDetails("cms@example.org")); }, origin: "cms user-1");
+        await Write(agency, w => w.Put("EX1", new EmailDetails("ui@example.org")), origin: "caseline user-1");
+        var queries = new ProfileQueries(Database);
+
+        Assert.Equal([true, false], queries.Timeline(agency, "EX1", "cms user-1", 0, 10)!.Select(m => m.OwnEcho));
+        Assert.Equal([false, true], queries.Timeline(agency, "EX1", "caseline user-1", 0, 10)!.Select(m => m.OwnEcho));
+        Assert.Equal([false, false], new Transmit.MessageFeed(Database).Read(agency, "cms user-2", 0, 10, null, null).Messages.Select(m => m.OwnEcho));
     }
 
     [Fact]

@@ -91,7 +91,7 @@ internal static class ClientsApi
             var audit = AuditEntry.Of(request.HttpContext);
             var created = await writes.RunAsync(scope =>
             {
-                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
+                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
                 if (profile.ClientExists(clientId))
                 {
                     audit?.WriteIn(scope, StatusCodes.Status409Conflict, clientId);
@@ -144,7 +144,7 @@ internal static class ClientsApi
             var audit = AuditEntry.Of(request.HttpContext);
             var created = await writes.RunAsync(scope =>
             {
-                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
+                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
                 var isNew = !profile.ClientExists(clientId);
                 if (isNew)
                 {
@@ -206,7 +206,7 @@ internal static class ClientsApi
         }
 
         var take = limit ?? DefaultLimit;
-        var messages = queries.Timeline(caller.AgencyId, clientId, afterPosition, take + 1);
+        var messages = queries.Timeline(caller.AgencyId, clientId, caller.Origin, afterPosition, take + 1);
         if (messages is null)
         {
             return Problems.NotFound("Client not found.");
@@ -242,7 +242,7 @@ internal static class ClientsApi
             var audit = AuditEntry.Of(request.HttpContext);
             var (found, verb) = await writes.RunAsync(scope =>
             {
-                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
+                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
                 var (exists, change) = profile.ClientExists(clientId) ? (true, profile.Put(clientId, details)) : (false, null);
                 audit?.WriteIn(scope, !exists ? StatusCodes.Status404NotFound : change == ChangeVerb.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
                 return (exists, change);
@@ -280,7 +280,7 @@ internal static class ClientsApi
     {
         var outcome = await writes.RunAsync(scope =>
         {
-            var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login);
+            var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
             var removed = profile.ClientExists(clientId) ? profile.Remove(clientId, section, itemId) is not null : (bool?)null;
             audit?.WriteIn(scope, removed == true ? StatusCodes.Status204NoContent : StatusCodes.Status404NotFound);
             return removed;

@@ -11,8 +11,12 @@ internal sealed record ClientSummary(string IntegrationId, string? FirstName, st
 /// <summary>Filters of the client list; each is optional. <c>Name</c> matches part of the first or last name, ignoring case.</summary>
 internal sealed record ClientFilter(string? Name, string? Status, string? Caseload, string? Officer);
 
-/// <summary>A stored message: its feed position and its bytes exactly as emitted.</summary>
-internal readonly record struct StoredMessage(long Position, byte[] Body);
+/// <summary>A stored message: its feed position, its bytes exactly as emitted, and whether the reader's own credentials wrote it.</summary>
+internal readonly record struct StoredMessage(long Position, byte[] Body, bool OwnEcho)
+{
+    /// <summary>The select-list expression for <see cref="OwnEcho"/>, comparing with the <c>@origin</c> parameter (null-safe, portable).</summary>
+    public const string OwnEchoColumn = "CASE WHEN origin = @origin THEN 1 ELSE 0 END";
+}
 
 /// <summary>Reads profiles, lists and timelines. Every query names the agency: no row of another agency can come back.</summary>
 internal sealed class ProfileQueries(Database database)
@@ -98,7 +102,7 @@ internal sealed class ProfileQueries(Database database)
     }
 
     /// <summary>A client's messages after <paramref name="afterPosition"/>, oldest first; null when the client does not exist.</summary>
-    public List<StoredMessage>? Timeline(long agencyId, string clientId, long afterPosition, int limit)
+    public List<StoredMessage>? Timeline(long agencyId, string clientId, string origin, long afterPosition, int limit)
     {
         using var connection = database.OpenReader();
         if (!Exists(connection, agencyId, clientId))
@@ -107,13 +111,13 @@ internal sealed class ProfileQueries(Database database)
         }
 
         using var command = connection.Command(
-            "SELECT position, body FROM messages WHERE agency_id = @agency AND client_id = @client AND position > @after ORDER BY position LIMIT @limit",
-            null, ("@agency", agencyId), ("@client", clientId), ("@after", afterPosition), ("@limit", limit));
+            $"SELECT position, body, {StoredMessage.OwnEchoColumn} FROM messages WHERE agency_id = @agency AND client_id = @client AND position > @after ORDER BY position LIMIT @limit",
+            null, ("@agency", agencyId), ("@client", clientId), ("@origin", origin), ("@after", afterPosition), ("@limit", limit));
         using var reader = command.ExecuteReader();
         var messages = new List<StoredMessage>();
         while (reader.Read())
         {
-            messages.Add(new StoredMessage(reader.GetInt64(0), reader.Bytes(1)));
+            messages.Add(new StoredMessage(reader.GetInt64(0), reader.Bytes(1), reader.GetInt64(2) == 1));
         }
 
         return messages;

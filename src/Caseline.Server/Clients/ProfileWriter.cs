@@ -9,7 +9,11 @@ namespace Caseline.Server.Clients;
 /// item with the stored one; a real difference updates the row and appends exactly one message to the
 /// agency's log in the same transaction, and an unchanged write touches nothing.
 /// </summary>
-internal sealed class ProfileWriter(WriteScope scope, long agencyId, string updatedBy)
+/// <param name="scope">The write unit.</param>
+/// <param name="agencyId">The agency written to.</param>
+/// <param name="updatedBy">The login written as <c>UpdatedBy</c>.</param>
+/// <param name="origin">The writer's credentials (<see cref="Identity.Caller.Origin"/>), kept beside each message.</param>
+internal sealed class ProfileWriter(WriteScope scope, long agencyId, string updatedBy, string origin)
 {
     private const string NoItem = "";
 
@@ -102,10 +106,10 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
         var message = ClientMessage.Create(clientId, details, verb, scope.Now, updatedBy);
         scope.Execute(
             """
-            INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body)
-            VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body)
+            INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body, origin)
+            VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body, @origin)
             """, ("@agency", agencyId), ("@position", position), ("@client", clientId), ("@subType", details.SubType),
-            ("@activity", message.Activity.Identifier.ToString("D")),
+            ("@activity", message.Activity.Identifier.ToString("D")), ("@origin", origin),
             ("@occurredOn", scope.Now.UtcTicks), ("@body", MessageWriter.ToUtf8Bytes(message)));
         MessagesWritten++;
         scope.MessagesAppended = true;

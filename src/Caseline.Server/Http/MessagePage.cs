@@ -8,8 +8,11 @@ namespace Caseline.Server.Http;
 /// <summary>The documented shape of a page of messages (the bytes are written by <see cref="MessagePage"/>).</summary>
 internal sealed record MessagePageDocument(IReadOnlyList<MessageEntryDocument> Messages, string? Cursor, bool HasMore);
 
-/// <summary>One message of a page: its feed position and the message exactly as emitted.</summary>
-internal sealed record MessageEntryDocument(long Position, JsonElement Message);
+/// <summary>
+/// One message of a page: its feed position, the message exactly as emitted, and whether the credentials
+/// reading it wrote it (same API client and same user), so a CMS that syncs both ways can skip its own changes.
+/// </summary>
+internal sealed record MessageEntryDocument(long Position, JsonElement Message, bool OwnEcho);
 
 /// <summary>
 /// A page of stored messages, streamed: each message's bytes are copied as stored, never parsed
@@ -35,6 +38,7 @@ internal sealed class MessagePage(IReadOnlyList<StoredMessage> messages, string?
             writer.WriteNumber("Position", message.Position);
             writer.WritePropertyName("Message");
             writer.WriteRawValue(message.Body, skipInputValidation: true);
+            writer.WriteBoolean("OwnEcho", message.OwnEcho);
             writer.WriteEndObject();
             if (writer.BytesPending > 32 * 1024)
             {

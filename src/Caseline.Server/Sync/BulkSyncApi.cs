@@ -72,7 +72,7 @@ internal static class BulkSyncApi
 
         await writes.RunAsync(scope =>
         {
-            SyncJobs.Insert(scope, id, caller.AgencyId, caller.Login, lines);
+            SyncJobs.Insert(scope, id, new JobOwner(caller.AgencyId, caller.Login, caller.Origin), lines);
             return true;
         }, ct);
         runner.Wake();

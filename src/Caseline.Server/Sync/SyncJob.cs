@@ -41,6 +41,9 @@ internal sealed record SyncJob(
 /// <param name="Errors">Field errors keyed by path, as a 400 response would give them.</param>
 internal sealed record SyncLineError(long Line, string? IntegrationId, IReadOnlyDictionary<string, string[]> Errors);
 
+/// <summary>Who uploaded a job: its messages are written in their name and carry their origin.</summary>
+internal sealed record JobOwner(long AgencyId, string Login, string Origin);
+
 /// <summary>The counts one batch of lines adds to its job.</summary>
 internal sealed record SyncProgress(long LinesDone, long Created, long Updated, long Unchanged, long Invalid, long ItemsRemoved, long MessagesWritten);
 
@@ -73,19 +76,20 @@ internal static class SyncJobs
         return jobs;
     }
 
-    /// <summary>The oldest job not yet finished, with its agency and the login that uploaded it; a restarted server resumes it.</summary>
-    public static (SyncJob Job, long AgencyId, string UpdatedBy)? NextUnfinished(DbConnection connection)
+    /// <summary>The oldest job not yet finished, with who uploaded it; a restarted server resumes it.</summary>
+    public static (SyncJob Job, JobOwner Owner)? NextUnfinished(DbConnection connection)
     {
         using var command = connection.Command(
-            $"SELECT {Columns}, agency_id, updated_by FROM sync_jobs WHERE state IN ('{SyncJobState.Queued}', '{SyncJobState.Running}') ORDER BY created_at LIMIT 1");
+            $"SELECT {Columns}, agency_id, updated_by, origin FROM sync_jobs WHERE state IN ('{SyncJobState.Queued}', '{SyncJobState.Running}') ORDER BY created_at LIMIT 1");
         using var reader = command.ExecuteReader();
-        return reader.Read() ? (Read(reader), reader.GetInt64(15), reader.GetString(16)) : null;
+        return reader.Read() ? (Read(reader), new JobOwner(reader.GetInt64(15), reader.GetString(16), reader.GetString(17))) : null;
     }
 
-    public static void Insert(WriteScope scope, string id, long agencyId, string updatedBy, long totalLines) =>
+    public static void Insert(WriteScope scope, string id, JobOwner owner, long totalLines) =>
         scope.Execute(
-            "INSERT INTO sync_jobs (id, agency_id, state, updated_by, created_at, total_lines) VALUES (@id, @agency, @state, @by, @now, @total)",
-            ("@id", id), ("@agency", agencyId), ("@state", SyncJobState.Queued), ("@by", updatedBy), ("@now", scope.Now.UtcTicks), ("@total", totalLines));
+            "INSERT INTO sync_jobs (id, agency_id, state, updated_by, origin, created_at, total_lines) VALUES (@id, @agency, @state, @by, @origin, @now, @total)",
+            ("@id", id), ("@agency", owner.AgencyId), ("@state", SyncJobState.Queued), ("@by", owner.Login), ("@origin", owner.Origin),
+            ("@now", scope.Now.UtcTicks), ("@total", totalLines));
 
     public static void Start(WriteScope scope, string id) =>
         scope.Execute(

@@ -34,7 +34,7 @@ internal sealed partial class SyncJobRunner(
         {
             try
             {
-                (SyncJob Job, long AgencyId, string UpdatedBy)? next;
+                (SyncJob Job, JobOwner Owner)? next;
                 using (var connection = database.OpenReader())
                 {
                     next = SyncJobs.NextUnfinished(connection);
@@ -42,7 +42,7 @@ internal sealed partial class SyncJobRunner(
 
                 if (next is { } work)
                 {
-                    await RunAsync(work.Job, work.AgencyId, work.UpdatedBy, stoppingToken);
+                    await RunAsync(work.Job, work.Owner, stoppingToken);
                     continue;
                 }
 
@@ -60,7 +60,7 @@ internal sealed partial class SyncJobRunner(
         }
     }
 
-    private async Task RunAsync(SyncJob job, long agencyId, string updatedBy, CancellationToken ct)
+    private async Task RunAsync(SyncJob job, JobOwner owner, CancellationToken ct)
     {
         var path = SpoolPath(job.Id);
         if (!File.Exists(path))
@@ -102,13 +102,13 @@ internal sealed partial class SyncJobRunner(
 
                 if (batch.Count == ProfilesPerBatch || invalid >= ProfilesPerBatch)
                 {
-                    await ApplyAsync(job.Id, agencyId, updatedBy, batch, invalid, lines.LineNumber, errors, ct);
+                    await ApplyAsync(job.Id, owner, batch, invalid, lines.LineNumber, errors, ct);
                     batch.Clear();
                     invalid = 0;
                 }
             }
 
-            await ApplyAsync(job.Id, agencyId, updatedBy, batch, invalid, lines.LineNumber, errors, ct);
+            await ApplyAsync(job.Id, owner, batch, invalid, lines.LineNumber, errors, ct);
         }
 
         await writes.RunAsync(scope => Finish(scope, job.Id, SyncJobState.Completed, null), ct);
@@ -117,13 +117,13 @@ internal sealed partial class SyncJobRunner(
     }
 
     private Task<bool> ApplyAsync(
-        string jobId, long agencyId, string updatedBy, List<(long Line, ProfileInput Profile)> batch, long invalid, long linesDone,
+        string jobId, JobOwner owner, List<(long Line, ProfileInput Profile)> batch, long invalid, long linesDone,
         List<SyncLineError> errors, CancellationToken ct)
     {
         var listed = errors.ToArray();
         return writes.RunAsync(scope =>
         {
-            var writer = new ProfileWriter(scope, agencyId, updatedBy);
+            var writer = new ProfileWriter(scope, owner.AgencyId, owner.Login, owner.Origin);
             long created = 0, updated = 0, unchanged = 0, removed = 0;
             foreach (var (_, profile) in batch)
             {

@@ -20,18 +20,28 @@ internal static class FeedApi
     {
         api.MapGroup("/transmit").WithTags("Transmit").MapGet("/messages", Read).WithMetadata(new AuditedAttribute())
             .WithSummary("Read the agency's messages after a cursor")
-            .WithDescription("No cursor: from the beginning. limit: 1 to 1000 (default 100). wait: up to 60 seconds to hold an empty page open until a message arrives. Filters: subType, clientId.");
+            .WithDescription("No cursor: from the beginning. afterPosition: start after that feed position instead of a cursor (a consumer's checkpoint, a replay). limit: 1 to 1000 (default 100). wait: up to 60 seconds to hold an empty page open until a message arrives. Filters: subType, clientId. Each entry says whether the reader's own credentials wrote it (OwnEcho).");
         return api;
     }
 
     private static async Task<Results<MessagePage, ValidationProblem>> Read(
         Caller caller, MessageFeed feed, LogSignal signal, TimeProvider clock,
-        string? after, int? limit, int? wait, string? subType, string? clientId, CancellationToken ct)
+        string? after, long? afterPosition, int? limit, int? wait, string? subType, string? clientId, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!Cursor.TryDecode(after, out long position))
         {
             errors["after"] = ["after is invalid"];
+        }
+
+        if (afterPosition is { } start)
+        {
+            if (start < 0 || after is not null)
+            {
+                errors["afterPosition"] = [after is null ? "afterPosition is invalid" : "afterPosition cannot be given with after"];
+            }
+
+            position = start;
         }
 
         if (limit is < 1 or > MaxLimit)
@@ -60,7 +70,7 @@ internal static class FeedApi
         {
             // Take the signal before reading, so a commit between the read and the wait is not missed.
             var grown = signal.Next;
-            var page = feed.Read(caller.AgencyId, position, limit ?? DefaultLimit, section?.Name, string.IsNullOrWhiteSpace(clientId) ? null : clientId.Trim());
+            var page = feed.Read(caller.AgencyId, caller.Origin, position, limit ?? DefaultLimit, section?.Name, string.IsNullOrWhiteSpace(clientId) ? null : clientId.Trim());
             var remaining = deadline - clock.GetUtcNow();
             if (page.Messages.Count > 0 || remaining <= TimeSpan.Zero)
             {

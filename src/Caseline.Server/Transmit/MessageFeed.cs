@@ -18,23 +18,23 @@ internal sealed record FeedPage(List<StoredMessage> Messages, long Cursor, bool 
 /// </summary>
 internal sealed class MessageFeed(Database database)
 {
-    public FeedPage Read(long agencyId, long after, int limit, string? subType, string? clientId)
+    public FeedPage Read(long agencyId, string origin, long after, int limit, string? subType, string? clientId)
     {
         using var connection = database.OpenReader();
         using var snapshot = database.BeginRead(connection);
         var watermark = connection.Scalar<long>("SELECT last_position FROM agencies WHERE id = @agency", snapshot, ("@agency", agencyId));
         using var command = connection.Command(
-            "SELECT position, body FROM messages WHERE agency_id = @agency AND position > @after AND position <= @watermark"
+            $"SELECT position, body, {StoredMessage.OwnEchoColumn} FROM messages WHERE agency_id = @agency AND position > @after AND position <= @watermark"
             + (subType is null ? "" : " AND sub_type = @subType")
             + (clientId is null ? "" : " AND client_id = @client")
             + " ORDER BY position LIMIT @limit",
-            snapshot, ("@agency", agencyId), ("@after", after), ("@watermark", watermark), ("@subType", subType), ("@client", clientId), ("@limit", limit + 1));
+            snapshot, ("@agency", agencyId), ("@origin", origin), ("@after", after), ("@watermark", watermark), ("@subType", subType), ("@client", clientId), ("@limit", limit + 1));
         var messages = new List<StoredMessage>();
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
-                messages.Add(new StoredMessage(reader.GetInt64(0), reader.Bytes(1)));
+                messages.Add(new StoredMessage(reader.GetInt64(0), reader.Bytes(1), reader.GetInt64(2) == 1));
             }
         }
 

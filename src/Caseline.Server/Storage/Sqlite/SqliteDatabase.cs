@@ -209,6 +209,12 @@ internal sealed class SqliteDatabase : Database
         DROP INDEX deliveries_open;
         CREATE INDEX deliveries_open ON deliveries (endpoint_id, client_id, position) WHERE state NOT IN ('Delivered', 'Failed');
         """,
+        """
+        -- Whose credentials wrote each message (API client and subject), so a reader can tell its own echo.
+        -- Messages written before this know no origin: they are nobody's echo.
+        ALTER TABLE messages ADD COLUMN origin TEXT;
+        ALTER TABLE sync_jobs ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
     public override DbConnection OpenReader()

@@ -29,12 +29,12 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
     {
     }
 
-    private CaselineServer(string? dataDirectory, IReadOnlyDictionary<string, string>? settings, Action<IServiceCollection>? services)
+    private CaselineServer(string? dataDirectory, IReadOnlyDictionary<string, string>? settings, Action<IServiceCollection>? services, int port = 0)
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "caseline-tests", Guid.NewGuid().ToString("N"));
         _settings = settings ?? new Dictionary<string, string>();
         _services = services;
-        UseKestrel(0);
+        UseKestrel(port);
         StartServer();
     }
 
@@ -44,8 +44,12 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
 
-    /// <summary>A server on existing data, as after a restart.</summary>
-    public static CaselineServer OnData(string dataDirectory) => new(dataDirectory, null, null);
+    /// <summary>A server on existing data, as after a restart; on <paramref name="port"/> to be found where the last one was.</summary>
+    public static CaselineServer OnData(string dataDirectory, int port = 0) => new(dataDirectory, null, null, port);
+
+    /// <summary>Where the server listens (loopback, the port Kestrel was given or chose).</summary>
+    public Uri Url => new(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
 
     /// <summary>Whether disposing deletes the data; a test that restarts on the same data turns it off.</summary>
     public bool DeleteDataOnDispose { get; set; } = true;

@@ -162,6 +162,11 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
         var both = await http.Get("/api/v1/transmit/messages?afterPosition=2&after=" + (string?)(await Page(http, null))["Cursor"]);
         Assert.Contains("afterPosition", (await both.Problem(400))["errors"]!.AsObject().Select(e => e.Key));
         await (await http.Get("/api/v1/transmit/messages?afterPosition=-1")).Problem(400);
+
+        // The next page's link carries the cursor in place of the position.
+        var link = (await http.Get("/api/v1/transmit/messages?afterPosition=1&limit=1")).Headers.GetValues("Link").Single();
+        Assert.DoesNotContain("afterPosition", link, StringComparison.Ordinal);
+        Assert.Equal([3L], Positions(await (await http.Get(link[1..link.IndexOf('>', StringComparison.Ordinal)])).ReadObject()));
     }
 
     [Fact]

@@ -53,10 +53,11 @@ internal sealed class MessagePage(IReadOnlyList<StoredMessage> messages, string?
         await writer.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>The same request with <c>after</c> set to <paramref name="cursor"/>.</summary>
+    /// <summary>The same request with <c>after</c> set to <paramref name="cursor"/> (which replaces an <c>afterPosition</c>).</summary>
     private static string NextPage(HttpRequest request, string cursor)
     {
-        var query = QueryString.Create(request.Query.Where(p => !string.Equals(p.Key, "after", StringComparison.OrdinalIgnoreCase))
+        var query = QueryString.Create(request.Query
+            .Where(p => !string.Equals(p.Key, "after", StringComparison.OrdinalIgnoreCase) && !string.Equals(p.Key, "afterPosition", StringComparison.OrdinalIgnoreCase))
             .SelectMany(p => p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)))
             .Append(new("after", cursor)));
         return $"{request.PathBase}{request.Path}{query}";

@@ -72,7 +72,7 @@ public static class FeedScenario
     /// page's Link header as soon as that page's headers arrive, up to <see cref="PagesAhead"/> pages before
     /// the one being parsed.
     /// </summary>
-    private static async Task<(long Read, string? Cursor)> ReadFeedAsync(HttpClient http)
+    internal static async Task<(long Read, string? Cursor)> ReadFeedAsync(HttpClient http)
     {
         var pages = Channel.CreateBounded<Task<HttpResponseMessage>>(PagesAhead);
         var asking = Task.Run(async () =>

@@ -57,7 +57,7 @@ public sealed record Row(string Scenario, string Metric, double Value, string Un
 /// <summary>The real server on Kestrel (loopback, a free port) over a fresh SQLite file, for one scenario.</summary>
 public sealed class BenchServer : WebApplicationFactory<Program>
 {
-    private const string AdminPassword = "bench-admin-password";
+    public const string AdminPassword = "bench-admin-password";
 
     public BenchServer()
     {
@@ -182,9 +182,12 @@ public sealed class BenchServer : WebApplicationFactory<Program>
         return Client(await TokenAsync($"admin@{agency}.bench", AdminPassword), connections);
     }
 
+    /// <summary>Where the server listens.</summary>
+    public Uri Url => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
     public HttpClient Client(string? token, int connections)
     {
-        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = Url.AbsoluteUri;
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
         {
             BaseAddress = new Uri(address),

@@ -20,6 +20,7 @@ public static class BenchProgram
             ["delivery"] = DeliveryScenario.RunAsync,
             ["latency"] = LatencyScenario.RunAsync,
             ["bulk"] = BulkScenario.RunAsync,
+            ["sdk"] = SdkScenario.RunAsync,
 
             // Last: it leaves gigabytes of writes behind, which the disk is still flushing for a while.
             ["feed"] = FeedScenario.RunAsync,

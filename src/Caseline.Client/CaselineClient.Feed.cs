@@ -1,11 +1,15 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Threading.Channels;
 
 namespace Caseline.Client;
 
 public sealed partial class CaselineClient
 {
+    private const int PagesAhead = 4;
+
     /// <summary>
     /// The agency's messages after feed position <paramref name="afterPosition"/> (0: from the beginning), in
     /// log order. Pages are fetched as the caller enumerates, the next one asked for while this one is read;
@@ -47,48 +51,131 @@ public sealed partial class CaselineClient
     }
 
     /// <summary>
-    /// Reads a paged message list from <paramref name="first"/> on. A page that has more names the next page in
-    /// its <c>Link</c> header, which is asked for before this page's body is read; at the end, a following
-    /// reader asks again after the page's cursor, holding the request open for <paramref name="wait"/>.
+    /// Reads a paged message list from <paramref name="first"/> on: runs of linked pages, then, for a following
+    /// reader at the end of the log, a long poll after the last page's cursor, held open for <paramref name="wait"/>.
     /// </summary>
     private async IAsyncEnumerable<List<FeedItem>> ReadPagesAsync(string first, bool follow, TimeSpan wait, [EnumeratorCancellation] CancellationToken ct)
     {
-        var pending = FetchAsync(first, ct);
+        var path = first;
         while (true)
         {
-            Task<HttpResponseMessage>? next = null;
-            byte[] body;
-            using (var response = await pending.ConfigureAwait(false))
+            string? cursor = null;
+            var hasMore = false;
+            await foreach (var page in ReadLinkedPagesAsync(path, ct).ConfigureAwait(false))
             {
-                if (response.Headers.TryGetValues("Link", out var links) && NextLink(links) is { } link)
+                (cursor, hasMore) = (page.Cursor, page.HasMore);
+                if (page.Items.Count > 0)
                 {
-                    next = FetchAsync(link, ct);
+                    yield return page.Items;
+                }
+            }
+
+            if (hasMore)
+            {
+                path = WithAfter(first, cursor);
+            }
+            else if (follow)
+            {
+                path = WithAfter(first, cursor) + "&wait=" + ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A page and the pages its <c>Link</c> headers lead to. Each next page is asked for as soon as the headers
+    /// naming it arrive, up to <see cref="PagesAhead"/> pages before the one being read, so the server is writing
+    /// the next pages while this one is parsed.
+    /// </summary>
+    private async IAsyncEnumerable<(List<FeedItem> Items, string? Cursor, bool HasMore)> ReadLinkedPagesAsync(string path, [EnumeratorCancellation] CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var pages = Channel.CreateBounded<Task<HttpResponseMessage>>(PagesAhead);
+        var asking = Task.Run(async () =>
+        {
+            try
+            {
+                var pending = FetchAsync(path, stop.Token);
+                while (pending is not null)
+                {
+                    await pages.Writer.WriteAsync(pending, stop.Token).ConfigureAwait(false);
+                    var response = await pending.ConfigureAwait(false);
+                    pending = response.Headers.TryGetValues("Link", out var links) && NextLink(links) is { } link ? FetchAsync(link, stop.Token) : null;
+                }
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                // The reader stopped early; nothing more to ask for.
+            }
+            catch (Exception)
+            {
+                // The failed page is already queued: the reader gets its exception when it reaches it.
+            }
+            finally
+            {
+                pages.Writer.TryComplete();
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await foreach (var pending in pages.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                (List<FeedItem> Items, string? Cursor, bool HasMore) page;
+                // A page is hundreds of kilobytes: read into a pooled buffer, since a fresh array each time would land on the
+                // large object heap; each message then gets its own small copy, which outlives the page.
+                var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+                try
+                {
+                    var length = 0;
+                    using (var response = await pending.ConfigureAwait(false))
+                    {
+                        var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                        await using (stream.ConfigureAwait(false))
+                        {
+                            int read;
+                            while ((read = await stream.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false)) > 0)
+                            {
+                                length += read;
+                                if (length == buffer.Length)
+                                {
+                                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                                    buffer.AsSpan(0, length).CopyTo(larger);
+                                    ArrayPool<byte>.Shared.Return(buffer);
+                                    buffer = larger;
+                                }
+                            }
+                        }
+                    }
+
+                    page = ParsePage(buffer.AsSpan(0, length));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
                 }
 
-                body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                yield return page;
             }
-
-            var (items, cursor, hasMore) = ParsePage(body);
-            if (items.Count > 0)
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await asking.ConfigureAwait(false);
+            while (pages.Reader.TryRead(out var unread))
             {
-                yield return items;
-            }
-
-            if (next is null && hasMore)
-            {
-                next = FetchAsync(WithAfter(first, cursor), ct);
-            }
-            else if (next is null)
-            {
-                if (!follow)
+                try
                 {
-                    yield break;
+                    (await unread.ConfigureAwait(false)).Dispose();
                 }
-
-                next = FetchAsync(WithAfter(first, cursor) + "&wait=" + ((int)wait.TotalSeconds).ToString(CultureInfo.InvariantCulture), ct);
+                catch (Exception e) when (e is CaselineException or OperationCanceledException)
+                {
+                    // A page asked for ahead and not wanted any more.
+                }
             }
-
-            pending = next;
         }
     }
 
@@ -121,10 +208,9 @@ public sealed partial class CaselineClient
     }
 
     /// <summary>
-    /// Splits a page into items without copying: each item's body is the slice of the page that holds its
-    /// message, so it stays byte for byte what the server stored.
+    /// Splits a page into items, each with a copy of its message's bytes exactly as the server stored them.
     /// </summary>
-    internal static (List<FeedItem> Items, string? Cursor, bool HasMore) ParsePage(byte[] page)
+    internal static (List<FeedItem> Items, string? Cursor, bool HasMore) ParsePage(ReadOnlySpan<byte> page)
     {
         var items = new List<FeedItem>();
         string? cursor = null;
@@ -161,7 +247,7 @@ public sealed partial class CaselineClient
         return (items, cursor, hasMore);
     }
 
-    private static FeedItem ReadEntry(ref Utf8JsonReader reader, byte[] page)
+    private static FeedItem ReadEntry(ref Utf8JsonReader reader, ReadOnlySpan<byte> page)
     {
         long position = 0;
         var ownEcho = false;
@@ -178,7 +264,7 @@ public sealed partial class CaselineClient
                 reader.Read();
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                body = page.AsMemory(start, (int)reader.BytesConsumed - start);
+                body = page[start..(int)reader.BytesConsumed].ToArray();
             }
             else if (reader.ValueTextEquals("OwnEcho"))
             {

@@ -75,6 +75,7 @@ public sealed class RetryTests : IAsyncLifetime
     public async Task A_401_renews_the_token_once_and_a_short_lived_token_is_renewed_before_it_expires()
     {
         using var sdk = await Sdk.For(_server, CaselineServer.NewAgency());
+        var fixtureLogons = _faults.Count("POST", "/identity/connect/token"); // the test user's creation signs in too
         await sdk.PutClientAsync("EX1", new ClientSections(Email: new EmailDetails("a@b.co")), Ct);
         Assert.Equal(1, sdk.TokensRequested);
 
@@ -91,7 +92,7 @@ public sealed class RetryTests : IAsyncLifetime
         }
 
         Assert.InRange(sdk.TokensRequested, 4, 8);
-        Assert.Equal(sdk.TokensRequested, _faults.Count("POST", "/identity/connect/token"));
+        Assert.Equal(sdk.TokensRequested, _faults.Count("POST", "/identity/connect/token") - fixtureLogons);
     }
 
     [Fact]

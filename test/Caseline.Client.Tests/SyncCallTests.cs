@@ -143,7 +143,8 @@ public sealed class SyncCallTests(CaselineServer server) : IClassFixture<Caselin
         Assert.Equal(2, Assert.Single(job.Errors).Line);
         Assert.Contains(reports, r => r.Job is null && r.ProfilesUploaded == 1000);
         Assert.Equal(2500, reports.Where(r => r.Job is null).Max(r => r.ProfilesUploaded));
-        Assert.Equal("Farmer-1", (await sdk.GetClientAsync("B0001", cancellationToken: Ct))!.LastName);
+        Assert.Equal("Farmer-2", (await sdk.GetClientAsync("B0002", cancellationToken: Ct))!.LastName);
+        Assert.Null(await sdk.GetClientAsync("B0001", cancellationToken: Ct));
 
         static async IAsyncEnumerable<ClientProfile> Profiles(int count)
         {

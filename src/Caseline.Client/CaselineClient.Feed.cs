@@ -96,19 +96,34 @@ public sealed partial class CaselineClient
         var pages = Channel.CreateBounded<Task<HttpResponseMessage>>(PagesAhead);
         var asking = Task.Run(async () =>
         {
+            Task<HttpResponseMessage>? unqueued = null;
             try
             {
                 var pending = FetchAsync(path, stop.Token);
                 while (pending is not null)
                 {
+                    unqueued = pending;
                     await pages.Writer.WriteAsync(pending, stop.Token).ConfigureAwait(false);
+                    unqueued = null;
                     var response = await pending.ConfigureAwait(false);
                     pending = response.Headers.TryGetValues("Link", out var links) && NextLink(links) is { } link ? FetchAsync(link, stop.Token) : null;
                 }
             }
             catch (Exception) when (stop.IsCancellationRequested)
             {
-                // The reader stopped early; nothing more to ask for.
+                // The reader stopped early: a page asked for but never queued is let go here.
+                _ = unqueued?.ContinueWith(
+                    t =>
+                    {
+                        if (t.IsCompletedSuccessfully)
+                        {
+                            t.Result.Dispose();
+                        }
+                        else
+                        {
+                            _ = t.Exception; // observed, so it is not reported as unobserved
+                        }
+                    }, TaskScheduler.Default);
             }
             catch (Exception)
             {

@@ -173,6 +173,28 @@ public sealed class SyncCallTests(CaselineServer server) : IClassFixture<Caselin
     }
 
     [Fact]
+    public async Task A_reader_that_stops_early_leaves_the_client_ready_for_the_next_read()
+    {
+        using var sdk = await Sdk.For(server, CaselineServer.NewAgency());
+        await sdk.PutClientAsync("EX1", new ClientSections(Email: new EmailDetails("a@b.co")), Ct);
+        for (var i = 0; i < 11; i++)
+        {
+            await sdk.PutItemAsync("EX1", new AddressDetails($"A{i}", "Home", $"{i} Main St"), Ct);
+        }
+
+        for (var round = 0; round < 20; round++)
+        {
+            await foreach (var item in sdk.ReadFeedAsync(0, new FeedReadOptions { PageSize = 1 }, Ct))
+            {
+                Assert.Equal(1, item.Position);
+                break; // pages are being fetched ahead: they must be let go, not leaked
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, 12).Select(p => (long)p), (await sdk.ReadFeedAsync(0, new FeedReadOptions { PageSize = 5 }, Ct).ToListAsync()).Select(m => m.Position));
+    }
+
+    [Fact]
     public async Task Machine_credentials_sign_in_with_the_client_credentials_grant()
     {
         var agency = CaselineServer.NewAgency();

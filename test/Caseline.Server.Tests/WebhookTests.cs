@@ -151,7 +151,7 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
         Assert.Throws<WebhookVerificationException>(() => verifier.Verify(tampered, Headers(first.Id, first.Timestamp, first.Signature)));
         var stale = DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds();
         var key = Convert.FromBase64String(secret["whsec_".Length..]);
-        var staleSignature = WebhookSecrets.Sign(first.Id, stale, first.Body, key);
+        var staleSignature = Caseline.Messages.WebhookSignature.Sign(first.Id, stale, first.Body, key);
         Assert.Throws<WebhookVerificationException>(() => verifier.Verify(Encoding.UTF8.GetString(first.Body), Headers(first.Id, stale.ToString(System.Globalization.CultureInfo.InvariantCulture), staleSignature)));
     }
 

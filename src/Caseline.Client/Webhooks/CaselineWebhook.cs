@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using Caseline.Messages;
 using Caseline.Messages.Json;
 
@@ -99,7 +97,7 @@ public static class CaselineWebhook
         var matched = false;
         foreach (var secret in secrets)
         {
-            Hash(Key(secret), id, seconds, body.Span, expected);
+            WebhookSignature.Hash(Key(secret), id, seconds, body.Span, expected);
             foreach (var candidate in given)
             {
                 // Every pair is compared, so the time taken says nothing about which one matched.
@@ -117,15 +115,7 @@ public static class CaselineWebhook
     {
         ArgumentNullException.ThrowIfNull(secrets);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        var signatures = new StringBuilder();
-        Span<byte> hash = stackalloc byte[32];
-        foreach (var secret in secrets)
-        {
-            Hash(Key(secret), id, timestamp, body, hash);
-            signatures.Append(signatures.Length == 0 ? "v1," : " v1,").Append(Convert.ToBase64String(hash));
-        }
-
-        return signatures.ToString();
+        return WebhookSignature.Sign(id, timestamp, body, [.. secrets.Select(Key)]);
     }
 
     /// <summary>A new signing secret in the <c>whsec_</c> form (32 random bytes), as Caseline makes them.</summary>
@@ -142,23 +132,6 @@ public static class CaselineWebhook
         catch (FormatException)
         {
             throw new ArgumentException("A webhook secret is whsec_ followed by base64.", nameof(secret));
-        }
-    }
-
-    private static void Hash(byte[] key, string id, long timestamp, ReadOnlySpan<byte> body, Span<byte> hash)
-    {
-        var prefix = $"{id}.{timestamp.ToString(CultureInfo.InvariantCulture)}.";
-        var length = Encoding.UTF8.GetByteCount(prefix) + body.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            var written = Encoding.UTF8.GetBytes(prefix, buffer);
-            body.CopyTo(buffer.AsSpan(written));
-            HMACSHA256.HashData(key, buffer.AsSpan(0, length), hash);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -294,7 +294,7 @@ internal sealed partial class WebhookDispatcher(
         };
         request.Headers.TryAddWithoutValidation("webhook-id", delivery.ActivityId);
         request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSecrets.Sign(delivery.ActivityId, timestamp, delivery.Body, [.. delivery.Keys]));
+        request.Headers.TryAddWithoutValidation("webhook-signature", Caseline.Messages.WebhookSignature.Sign(delivery.ActivityId, timestamp, delivery.Body, [.. delivery.Keys]));
 
         var stopwatch = Stopwatch.StartNew();
         try

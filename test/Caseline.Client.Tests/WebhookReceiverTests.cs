@@ -70,6 +70,42 @@ public sealed class WebhookReceiverTests(CaselineServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task Endpoints_and_their_deliveries_are_managed_through_the_sdk()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var sdk = await Sdk.For(server, agency);
+        var handled = new ConcurrentQueue<WebhookMessage>();
+        await using var receiver = await Receiver.StartAsync((message, _) =>
+        {
+            handled.Enqueue(message);
+            return Task.CompletedTask;
+        });
+
+        var endpoint = await sdk.CreateWebhookAsync(new WebhookEndpointRequest(receiver.Url, "CMS", ["Email Details"]), Ct);
+        Assert.StartsWith("whsec_", endpoint.Secret, StringComparison.Ordinal);
+        receiver.Secrets.Add(endpoint.Secret!);
+        Assert.Equal([endpoint.Id], (await sdk.ListWebhooksAsync(Ct)).Select(e => e.Id));
+        Assert.Null((await sdk.GetWebhookAsync(endpoint.Id, Ct))!.Secret);
+
+        await sdk.PutClientAsync("EX1", new ClientSections(new PersonalDetails("Ann", "Lee", null, null, null, null, null, null), Email: new EmailDetails("a@b.co")), Ct);
+        await Sdk.Until(() => handled.Count == 1, "the email message delivered");
+        var delivery = Assert.Single(await sdk.GetDeliveriesAsync(endpoint.Id, "Delivered", cancellationToken: Ct).ToListAsync());
+        Assert.Equal((2L, "EX1"), (delivery.Position, delivery.ClientId));
+        Assert.Equal(204, Assert.Single((await sdk.GetDeliveryAsync(endpoint.Id, delivery.Id, Ct))!.AttemptLog!).StatusCode);
+        Assert.Empty(await sdk.GetDeliveriesAsync(endpoint.Id, "Failed", cancellationToken: Ct).ToListAsync());
+
+        Assert.Equal(HttpStatusCode.Conflict, (await Assert.ThrowsAsync<CaselineException>(() => sdk.RetryDeliveryAsync(endpoint.Id, delivery.Id, Ct))).StatusCode);
+        Assert.Equal(0, await sdk.RecoverDeliveriesAsync(endpoint.Id, DateTimeOffset.UtcNow.AddDays(-1), Ct));
+        var rotated = await sdk.RotateWebhookSecretAsync(endpoint.Id, Ct);
+        Assert.NotEqual(endpoint.Secret, rotated.Secret);
+        Assert.False((await sdk.UpdateWebhookAsync(endpoint.Id, new WebhookEndpointRequest(receiver.Url, Enabled: false), Ct)).Enabled);
+
+        Assert.True(await sdk.DeleteWebhookAsync(endpoint.Id, Ct));
+        Assert.False(await sdk.DeleteWebhookAsync(endpoint.Id, Ct));
+        Assert.Null(await sdk.GetWebhookAsync(endpoint.Id, Ct));
+    }
+
+    [Fact]
     public void Signatures_agree_with_the_standard_webhooks_package_both_ways()
     {
         var secret = CaselineWebhook.NewSecret();

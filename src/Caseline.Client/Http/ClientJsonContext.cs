@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Caseline.Client.Webhooks;
 
 namespace Caseline.Client.Http;
 
@@ -7,6 +8,15 @@ internal sealed record ClientListPage(IReadOnlyList<ClientSummary> Clients, stri
 
 /// <summary>A lookup list, as the server answers it.</summary>
 internal sealed record LookupList(string Kind, IReadOnlyList<string> Values);
+
+/// <summary>A page of an endpoint's deliveries, as the server answers it.</summary>
+internal sealed record DeliveryPage(IReadOnlyList<Delivery> Deliveries, string? Cursor, bool HasMore);
+
+/// <summary>The body of a bulk recover.</summary>
+internal sealed record RecoverRequest(DateTimeOffset Since);
+
+/// <summary>How many failed deliveries a recover queued again.</summary>
+internal sealed record RecoverResult(int Recovered);
 
 /// <summary>The token endpoint's answer, success or error.</summary>
 internal sealed record TokenResponse(
@@ -29,4 +39,12 @@ internal sealed record ProblemDocument(
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(ProblemDocument))]
 [JsonSerializable(typeof(SyncJob))]
+[JsonSerializable(typeof(WebhookEndpointRequest))]
+[JsonSerializable(typeof(WebhookEndpoint))]
+[JsonSerializable(typeof(List<WebhookEndpoint>))]
+[JsonSerializable(typeof(RotatedSecret))]
+[JsonSerializable(typeof(DeliveryPage))]
+[JsonSerializable(typeof(Delivery))]
+[JsonSerializable(typeof(RecoverRequest))]
+[JsonSerializable(typeof(RecoverResult))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

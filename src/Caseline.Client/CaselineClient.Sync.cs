@@ -45,29 +45,40 @@ public sealed partial class CaselineClient
     }
 
     /// <summary>The agency's clients matching <paramref name="query"/>, in identifier order, fetching pages of <paramref name="pageSize"/> as the caller enumerates.</summary>
-    public async IAsyncEnumerable<ClientSummary> ListClientsAsync(ClientQuery? query = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ClientSummary> ListClientsAsync(ClientQuery? query = null, int pageSize = 100, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         var filters = new[] { ("name", query?.Name), ("status", query?.Status), ("caseload", query?.Caseload), ("officer", query?.Officer) }
             .Where(f => f.Item2 is not null).Select(f => $"{f.Item1}={Uri.EscapeDataString(f.Item2!)}");
         var basePath = $"api/v1/clients?limit={pageSize}" + string.Concat(filters.Select(f => "&" + f));
+        return PagedAsync(basePath, ClientJsonContext.Default.ClientListPage, page => (page.Clients, page.Cursor, page.HasMore), cancellationToken);
+    }
+
+    /// <summary>
+    /// The items of a cursor-paged list (<c>?after=&lt;cursor&gt;</c>), fetching the next page only when the caller has
+    /// enumerated this one.
+    /// </summary>
+    private async IAsyncEnumerable<TItem> PagedAsync<TPage, TItem>(
+        string basePath, JsonTypeInfo<TPage> typeInfo, Func<TPage, (IReadOnlyList<TItem> Items, string? Cursor, bool HasMore)> read,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
         string? cursor = null;
         while (true)
         {
             var path = cursor is null ? basePath : $"{basePath}&after={Uri.EscapeDataString(cursor)}";
-            using var response = await SendCheckedAsync(() => new HttpRequestMessage(HttpMethod.Get, path), Retry.Idempotent, cancellationToken).ConfigureAwait(false);
-            var page = await ReadAsync(response, ClientJsonContext.Default.ClientListPage, cancellationToken).ConfigureAwait(false);
-            foreach (var client in page.Clients)
+            using var response = await SendCheckedAsync(() => new HttpRequestMessage(HttpMethod.Get, path), Retry.Idempotent, ct).ConfigureAwait(false);
+            var (items, next, hasMore) = read(await ReadAsync(response, typeInfo, ct).ConfigureAwait(false));
+            foreach (var item in items)
             {
-                yield return client;
+                yield return item;
             }
 
-            if (!page.HasMore)
+            if (!hasMore)
             {
                 yield break;
             }
 
-            cursor = page.Cursor;
+            cursor = next;
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Caseline.Client.Http;
 using Caseline.Client.Webhooks;
@@ -58,28 +57,11 @@ public sealed partial class CaselineClient
     }
 
     /// <summary>An endpoint's deliveries, optionally of one state (<c>Failed</c>, …), newest last, paged as the caller enumerates.</summary>
-    public async IAsyncEnumerable<Delivery> GetDeliveriesAsync(
-        string id, string? state = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<Delivery> GetDeliveriesAsync(string id, string? state = null, int pageSize = 100, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         var basePath = $"{WebhookPath(id)}/deliveries?limit={pageSize}" + (state is null ? "" : "&state=" + Uri.EscapeDataString(state));
-        string? cursor = null;
-        while (true)
-        {
-            var path = cursor is null ? basePath : $"{basePath}&after={Uri.EscapeDataString(cursor)}";
-            using var response = await SendCheckedAsync(() => new HttpRequestMessage(HttpMethod.Get, path), Retry.Idempotent, cancellationToken).ConfigureAwait(false);
-            var page = await ReadAsync(response, ClientJsonContext.Default.DeliveryPage, cancellationToken).ConfigureAwait(false);
-            foreach (var delivery in page.Deliveries)
-            {
-                yield return delivery;
-            }
-
-            if (!page.HasMore)
-            {
-                yield break;
-            }
-
-            cursor = page.Cursor;
-        }
+        return PagedAsync(basePath, ClientJsonContext.Default.DeliveryPage, page => (page.Deliveries, page.Cursor, page.HasMore), cancellationToken);
     }
 
     /// <summary>One delivery with every attempt, or null when the endpoint has no such delivery.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
+using Caseline.Client.Http;
 
 namespace Caseline.Client;
 
@@ -25,6 +26,16 @@ public sealed partial class CaselineClient
                 yield return item;
             }
         }
+    }
+
+    /// <summary>
+    /// The feed's last position and the server's clock: a consumer's lag is <see cref="FeedHead.Position"/>
+    /// minus its checkpoint, and a webhook receiver compares <see cref="FeedHead.At"/> with its own clock.
+    /// </summary>
+    public async Task<FeedHead> GetFeedHeadAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await SendCheckedAsync(() => new HttpRequestMessage(HttpMethod.Get, "api/v1/transmit/head"), Retry.Idempotent, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, ClientJsonContext.Default.FeedHead, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The feed as <see cref="ReadFeedAsync"/> reads it, a page at a time (an empty page is never yielded).</summary>

@@ -44,6 +44,23 @@ public sealed class ConsumerTests(CaselineServer server) : IClassFixture<Caselin
         await running;
     }
 
+    [Fact]
+    public async Task The_feed_head_gives_a_consumer_its_lag()
+    {
+        using var sdk = await Sdk.For(server, CaselineServer.NewAgency());
+        await sdk.PutClientAsync("EX1", new ClientSections(Email: new EmailDetails("a@b.co")), Ct);
+        await Write(sdk, 0, 5);
+        var options = new TransmitConsumerOptions { Name = "lagging", Checkpoints = Store("file") };
+        await options.Checkpoints.ResetAsync("lagging", 2, Ct);
+
+        var head = await sdk.GetFeedHeadAsync(Ct);
+
+        Assert.Equal(6, head.Position);
+        Assert.Equal(4, head.Position - await options.Checkpoints.GetPositionAsync("lagging", Ct));
+        Assert.InRange(head.At, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+        (options.Checkpoints as IDisposable)?.Dispose();
+    }
+
     [Theory]
     [InlineData("file")]
     [InlineData("sqlite")]

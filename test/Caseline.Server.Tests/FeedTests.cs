@@ -65,6 +65,23 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
     }
 
     [Fact]
+    public async Task The_head_is_the_agency_s_last_position_and_the_server_s_clock()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        var empty = await (await http.Get("/api/v1/transmit/head")).ReadObject();
+        await WriteMixedLog(http);
+        using var other = await server.ForAsync(CaselineServer.NewAgency());
+        await other.Put("/api/v1/clients/X", """{"FirstName":"Zed"}""");
+
+        var head = await (await http.Get("/api/v1/transmit/head")).ReadObject();
+
+        Assert.Equal(0, (long)empty["Position"]!);
+        Assert.Equal(4, (long)head["Position"]!);
+        Assert.InRange((DateTimeOffset)head["At"]!, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [Fact]
     public async Task Pages_carry_the_stored_bytes_and_filters_narrow_them()
     {
         var agency = CaselineServer.NewAgency();

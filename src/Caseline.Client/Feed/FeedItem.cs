@@ -77,3 +77,8 @@ public sealed record FeedReadOptions
     /// <summary>How long one long poll holds at the end of the log, 1 to 60 s (default 30 s).</summary>
     public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(30);
 }
+
+/// <summary>The feed's last position, and the server's clock when it answered.</summary>
+/// <param name="Position">The position of the agency's newest message (0 when there is none).</param>
+/// <param name="At">The server's time.</param>
+public sealed record FeedHead(long Position, DateTimeOffset At);

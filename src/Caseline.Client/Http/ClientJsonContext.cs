@@ -47,4 +47,5 @@ internal sealed record ProblemDocument(
 [JsonSerializable(typeof(Delivery))]
 [JsonSerializable(typeof(RecoverRequest))]
 [JsonSerializable(typeof(RecoverResult))]
+[JsonSerializable(typeof(FeedHead))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

@@ -4,6 +4,7 @@ using Caseline.Server.Clients;
 using Caseline.Server.Identity;
 using Caseline.Server.Lookups;
 using Caseline.Server.Sync;
+using Caseline.Server.Transmit;
 using Caseline.Server.Webhooks;
 
 namespace Caseline.Server.Http;
@@ -12,6 +13,7 @@ namespace Caseline.Server.Http;
 [JsonSerializable(typeof(ClientFields))]
 [JsonSerializable(typeof(ClientList))]
 [JsonSerializable(typeof(MessagePageDocument))]
+[JsonSerializable(typeof(FeedHead))]
 [JsonSerializable(typeof(LookupList))]
 [JsonSerializable(typeof(LookupValues))]
 [JsonSerializable(typeof(SyncJob))]

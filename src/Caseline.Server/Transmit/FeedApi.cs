@@ -18,11 +18,17 @@ internal static class FeedApi
 
     public static RouteGroupBuilder MapFeed(this RouteGroupBuilder api)
     {
-        api.MapGroup("/transmit").WithTags("Transmit").MapGet("/messages", Read).WithMetadata(new AuditedAttribute())
+        var transmit = api.MapGroup("/transmit").WithTags("Transmit");
+        transmit.MapGet("/head", Head).WithSummary("The feed's last position and the server's clock")
+            .WithDescription("A consumer's lag is Position minus its checkpoint; At lets a receiver check its clock against the webhook timestamp tolerance.");
+        transmit.MapGet("/messages", Read).WithMetadata(new AuditedAttribute())
             .WithSummary("Read the agency's messages after a cursor")
             .WithDescription("No cursor: from the beginning. afterPosition: start after that feed position instead of a cursor (a consumer's checkpoint, a replay). limit: 1 to 1000 (default 100). wait: up to 60 seconds to hold an empty page open until a message arrives. Filters: subType, clientId. Each entry says whether the reader's own credentials wrote it (OwnEcho).");
         return api;
     }
+
+    private static Ok<FeedHead> Head(Caller caller, MessageFeed feed, TimeProvider clock) =>
+        TypedResults.Ok(new FeedHead(feed.Head(caller.AgencyId), clock.GetUtcNow()));
 
     private static async Task<Results<MessagePage, ValidationProblem>> Read(
         Caller caller, MessageFeed feed, LogSignal signal, TimeProvider clock,
@@ -89,3 +95,8 @@ internal static class FeedApi
         }
     }
 }
+
+/// <summary>The feed's last position, and the server's clock when it answered.</summary>
+/// <param name="Position">The position of the agency's newest message (0 when there is none).</param>
+/// <param name="At">The server's time.</param>
+internal sealed record FeedHead(long Position, DateTimeOffset At);

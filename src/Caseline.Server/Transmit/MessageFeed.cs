@@ -18,6 +18,13 @@ internal sealed record FeedPage(List<StoredMessage> Messages, long Cursor, bool 
 /// </summary>
 internal sealed class MessageFeed(Database database)
 {
+    /// <summary>The agency's last position: every message at or below it can be read now.</summary>
+    public long Head(long agencyId)
+    {
+        using var connection = database.OpenReader();
+        return connection.Scalar<long>("SELECT last_position FROM agencies WHERE id = @agency", null, ("@agency", agencyId));
+    }
+
     public FeedPage Read(long agencyId, string origin, long after, int limit, string? subType, string? clientId)
     {
         using var connection = database.OpenReader();

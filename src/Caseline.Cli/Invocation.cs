@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Caseline.Cli.Profiles;
+using Caseline.Client;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Caseline.Cli;
+
+/// <summary>One run of one command: its parsed arguments, the profile it works as, and where its output goes.</summary>
+internal sealed class Invocation(CliHost host, ParseResult parse, GlobalOptions globals) : IDisposable
+{
+    private CaselineClient? _client;
+
+    public CliHost Host => host;
+
+    public CliConfig Config { get; } = new(host.ConfigDirectory);
+
+    public bool Json => parse.GetValue(globals.Output) == OutputFormat.Json;
+
+    public bool Quiet => parse.GetValue(globals.Quiet);
+
+    /// <summary><c>--profile</c>, else <c>CASELINE_PROFILE</c>, else the current profile, else <c>default</c>.</summary>
+    public string ProfileName =>
+        parse.GetValue(globals.Profile) ?? host.Environment("CASELINE_PROFILE") ?? Config.Load().Current ?? "default";
+
+    public T? Get<T>(Option<T> option) => parse.GetValue(option);
+
+    public T? Get<T>(Argument<T> argument) => parse.GetValue(argument);
+
+    public T Required<T>(Argument<T> argument) => parse.GetRequiredValue(argument);
+
+    /// <summary>
+    /// The profile this run works as: the stored one, with any <c>CASELINE_URL</c>, <c>CASELINE_CLIENT_ID</c>,
+    /// <c>CASELINE_CLIENT_SECRET</c>, <c>CASELINE_USERNAME</c> or <c>CASELINE_PASSWORD</c> taking its place
+    /// field by field (so CI can run without a stored profile at all).
+    /// </summary>
+    public CliProfile Profile()
+    {
+        var name = ProfileName;
+        Config.Load().Profiles.TryGetValue(name, out var stored);
+        var url = host.Environment("CASELINE_URL") ?? stored?.Url;
+        var clientId = host.Environment("CASELINE_CLIENT_ID") ?? stored?.ClientId;
+        if (url is null || clientId is null)
+        {
+            throw new CliException($"There is no profile '{name}': run caseline login, or set CASELINE_URL and CASELINE_CLIENT_ID.", ExitCodes.Authentication);
+        }
+
+        return new CliProfile(
+            url, clientId, host.Environment("CASELINE_CLIENT_SECRET") ?? stored?.ClientSecret,
+            host.Environment("CASELINE_USERNAME") ?? stored?.Username, host.Environment("CASELINE_PASSWORD") ?? stored?.Password);
+    }
+
+    /// <summary>The SDK client for <see cref="Profile()"/>, made on first use.</summary>
+    public CaselineClient Client => _client ??= ClientFor(Profile());
+
+    public static CaselineClient ClientFor(CliProfile profile)
+    {
+        if (!Uri.TryCreate(profile.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            throw new CliException($"'{profile.Url}' is not an http or https address.", ExitCodes.Usage);
+        }
+
+        return new CaselineClient(new CaselineClientOptions { BaseAddress = url, Credentials = profile.Credentials() });
+    }
+
+    /// <summary>A status line on standard error, unless <c>--quiet</c>.</summary>
+    public void Status(string text)
+    {
+        if (!Quiet)
+        {
+            host.Error.MarkupLineInterpolated($"[grey]{text}[/]");
+        }
+    }
+
+    /// <summary>A secret shown once, on standard error, alone on its line and never wrapped, so it can be copied whole.</summary>
+    public void ShowSecret(string intro, string secret)
+    {
+        host.Error.MarkupLineInterpolated($"{intro}");
+        host.Error.Profile.Out.Writer.WriteLine(secret);
+    }
+
+    /// <summary>A warning on standard error (shown even with <c>--quiet</c>).</summary>
+    public void Warn(string text) => host.Error.MarkupLineInterpolated($"[yellow]warning:[/] {text}");
+
+    public void WriteJson<T>(T value, JsonTypeInfo<T> typeInfo) => host.RawOut.WriteLine(JsonSerializer.Serialize(value, typeInfo));
+
+    public void Write(IRenderable renderable) => host.Out.Write(renderable);
+
+    public void WriteLine(string text) => host.Out.WriteLine(text);
+
+    public void Dispose() => _client?.Dispose();
+}
+
+/// <summary>Tables whose cells are text, never markup: a client's name cannot style the terminal.</summary>
+internal static class Tables
+{
+    public static Table Of(params string[] headers)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var header in headers)
+        {
+            table.AddColumn(new TableColumn(new Text(header, new Style(decoration: Decoration.Bold))));
+        }
+
+        return table;
+    }
+
+    public static Table Row(this Table table, params string?[] cells)
+    {
+        table.AddRow(cells.Select(c => (IRenderable)new Text(c ?? "")).ToArray());
+        return table;
+    }
+
+    /// <summary>Two columns, field and value, for one record.</summary>
+    public static Table Fields(params (string Field, string? Value)[] rows)
+    {
+        var table = Of("Field", "Value");
+        foreach (var (field, value) in rows)
+        {
+            table.Row(field, value);
+        }
+
+        return table;
+    }
+}

@@ -204,28 +204,26 @@ internal static class FeedCommands
         {
             using var mirror = ProfileMirror.Open(run.Get(db)!);
             run.Status($"Mirror after position {mirror.Position}{(run.Get(follow) ? ", following (Ctrl+C stops)" : "")}.");
-            var position = run.Get(rebuild)
-                ? await mirror.RebuildAsync(run.Client, ct).ConfigureAwait(false)
-                : mirror.Position;
+            var applied = run.Get(rebuild) ? await mirror.RebuildAsync(run.Client, ct).ConfigureAwait(false) : 0;
             if (!run.Get(rebuild) || run.Get(follow))
             {
-                position = await mirror.CatchUpAsync(run.Client, run.Get(follow), ct).ConfigureAwait(false);
+                applied += await mirror.CatchUpAsync(run.Client, run.Get(follow), ct).ConfigureAwait(false);
             }
 
-            var clients = mirror.ClientIds().Count;
+            var state = new MirrorState(run.Get(db)!, mirror.Position, mirror.ClientIds().Count, applied);
             if (run.Json)
             {
-                run.WriteJson(new MirrorState(run.Get(db)!, position, clients), CliJsonContext.Default.MirrorState);
+                run.WriteJson(state, CliJsonContext.Default.MirrorState);
             }
             else
             {
-                run.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{run.Get(db)}: {clients} clients, up to feed position {position}."));
+                run.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{state.Db}: {state.Clients} clients, up to feed position {state.Position} ({applied} messages applied now)."));
             }
 
-            return ExitCodes.Ok;
+            return ct.IsCancellationRequested ? ExitCodes.Interrupted : ExitCodes.Ok;
         }, db, follow, rebuild);
     }
 }
 
-/// <summary>What <c>mirror</c> reports: the file, the position it is up to, how many clients it holds.</summary>
-internal sealed record MirrorState(string Db, long Position, int Clients);
+/// <summary>What <c>mirror</c> reports: the file, the position it is up to, how many clients it holds, how many messages this run applied.</summary>
+internal sealed record MirrorState(string Db, long Position, int Clients, long Applied);

@@ -36,6 +36,9 @@ internal sealed class CliUser : IDisposable
 
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When set, the runs have a terminal, and these are typed at its prompts.</summary>
+    public List<string> Typed { get; } = [];
+
     /// <summary>Creates the agency and its user on the server, then logs in through the CLI as they would.</summary>
     public async Task<CliUser> LoggedInAsync()
     {
@@ -51,7 +54,13 @@ internal sealed class CliUser : IDisposable
     {
         var output = new TestConsole().Width(250);
         var error = new TestConsole().Width(250);
-        var host = new CliHost(output, error, name => Environment.GetValueOrDefault(name), ConfigDirectory) { In = new StringReader(input ?? "") };
+        if (Typed.Count > 0)
+        {
+            error.Interactive();
+            Typed.ForEach(error.Input.PushTextWithEnter);
+        }
+
+        var host = new CliHost(output, error, name => Environment.GetValueOrDefault(name), ConfigDirectory) { In = new StringReader(input ?? ""), Interactive = Typed.Count > 0 };
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, TestContext.Current.CancellationToken);
         var code = await Cli.RunAsync(args, host, linked.Token);
         return new CliResult(code, output.Output, error.Output);
@@ -77,8 +86,16 @@ internal sealed class CliUser : IDisposable
     }
 }
 
-internal static class Wait
+internal static class Harness
 {
+    /// <summary>A delivery's Standard Webhooks headers, as the StandardWebhooks package takes them.</summary>
+    public static Microsoft.AspNetCore.Http.HeaderDictionary Headers(string id, string timestamp, string signature) => new()
+    {
+        ["webhook-id"] = id,
+        ["webhook-timestamp"] = timestamp,
+        ["webhook-signature"] = signature,
+    };
+
     public static async Task Until(Func<bool> condition, string what, int seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);

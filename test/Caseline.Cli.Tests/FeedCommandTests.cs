@@ -17,12 +17,7 @@ public sealed class FeedCommandTests(CaselineServer server) : IClassFixture<Case
         }
     }
 
-    private static HeaderDictionary Headers(WebhookReceiver.Received r) => new()
-    {
-        ["webhook-id"] = r.Id,
-        ["webhook-timestamp"] = r.Timestamp,
-        ["webhook-signature"] = r.Signature,
-    };
+    private static HeaderDictionary Headers(WebhookReceiver.Received r) => Harness.Headers(r.Id, r.Timestamp, r.Signature);
 
     [Fact]
     public async Task Tail_writes_json_lines_byte_for_byte_and_filters_and_starts_after_a_position()
@@ -55,7 +50,7 @@ public sealed class FeedCommandTests(CaselineServer server) : IClassFixture<Case
         var tail = user.RunAsync(null, stop.Token, "tail", "--follow");
         await Task.Delay(300, TestContext.Current.CancellationToken);
         await WriteAsync(user, "C2", 0);
-        await Wait.Until(() => server.Log(user.Agency).Count == 2, "the second message");
+        await Harness.Until(() => server.Log(user.Agency).Count == 2, "the second message");
         await Task.Delay(1500, TestContext.Current.CancellationToken);
         await stop.CancelAsync();
         var result = await tail;
@@ -105,7 +100,7 @@ public sealed class FeedCommandTests(CaselineServer server) : IClassFixture<Case
 
         using (var first = CliProcess.Start(environment, "listen", "--forward-to", receiver.Url, "--consumer", "crm", "--from", "start"))
         {
-            await Wait.Until(() => receiver.Requests.Count >= 15, "the first messages to be forwarded", 60);
+            await Harness.Until(() => receiver.Requests.Count >= 15, "the first messages to be forwarded", 60);
             await first.KillAsync();
         }
 
@@ -114,7 +109,7 @@ public sealed class FeedCommandTests(CaselineServer server) : IClassFixture<Case
         using (var second = CliProcess.Start(environment, "listen", "--forward-to", receiver.Url, "--consumer", "crm"))
         {
             var total = server.Log(user.Agency).Count;
-            await Wait.Until(() => receiver.Requests.Select(r => r.Id).Distinct().Count() == total, "every message to be forwarded", 60);
+            await Harness.Until(() => receiver.Requests.Select(r => r.Id).Distinct().Count() == total, "every message to be forwarded", 60);
             Assert.Contains("Reading after position", second.Error, StringComparison.Ordinal);
             await second.KillAsync();
         }
@@ -144,7 +139,7 @@ public sealed class FeedCommandTests(CaselineServer server) : IClassFixture<Case
         using var stop = new CancellationTokenSource();
 
         var listen = user.RunAsync(null, stop.Token, "listen", "--forward-to", receiver.Url, "--from", "start");
-        await Wait.Until(() => receiver.Requests.Count >= 4, "the refused message to be sent again and the next one", 30);
+        await Harness.Until(() => receiver.Requests.Count >= 4, "the refused message to be sent again and the next one", 30);
         await stop.CancelAsync();
         var result = await listen;
 

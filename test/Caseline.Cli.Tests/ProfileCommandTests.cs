@@ -43,6 +43,23 @@ public sealed class ProfileCommandTests(CaselineServer server) : IClassFixture<C
     }
 
     [Fact]
+    public async Task A_password_not_given_is_asked_for_at_a_terminal_and_refused_without_one()
+    {
+        using var user = new CliUser(server);
+        (await server.ForAsync(user.Agency)).Dispose();
+
+        var noTerminal = await user.RunAsync("login", "--url", server.Url.ToString(), "--username", user.Login);
+        user.Typed.Add(CaselineServer.Password);
+        var asked = await user.RunAsync("login", "--url", server.Url.ToString(), "--username", user.Login);
+
+        Assert.Equal(2, noTerminal.ExitCode);
+        Assert.Contains("CASELINE_PASSWORD", noTerminal.Error + (await user.RunAsync("login", "--help")).Out, StringComparison.Ordinal);
+        Assert.True(asked.ExitCode == 0, asked.ToString());
+        Assert.Contains($"Password for {user.Login}:", asked.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(CaselineServer.Password, asked.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Client_credentials_log_in_a_machine_client_and_profiles_switch_by_name()
     {
         using var user = await new CliUser(server).LoggedInAsync();

@@ -9,13 +9,6 @@ namespace Caseline.Cli.Tests;
 
 public sealed class WebhookCommandTests(CaselineServer server) : IClassFixture<CaselineServer>
 {
-    private static HeaderDictionary Headers(string id, string timestamp, string signature) => new()
-    {
-        ["webhook-id"] = id,
-        ["webhook-timestamp"] = timestamp,
-        ["webhook-signature"] = signature,
-    };
-
     [Fact]
     public async Task Endpoints_are_created_listed_rotated_paused_and_deleted()
     {
@@ -68,7 +61,7 @@ public sealed class WebhookCommandTests(CaselineServer server) : IClassFixture<C
         var attempts = await user.RunAsync("webhooks", "deliveries", id, "--delivery", deliveryId);
         receiver.Answer = _ => Results.NoContent();
         var retry = await user.RunAsync("webhooks", "retry", id, deliveryId);
-        await Wait.Until(() => receiver.Requests.Count == 9, "the retried delivery");
+        await Harness.Until(() => receiver.Requests.Count == 9, "the retried delivery");
         var delivered = await user.RunAsync("webhooks", "deliveries", id, "--state", "Delivered", "-o", "json");
         var recovered = await user.RunAsync("webhooks", "recover", id, "--since", clock.GetUtcNow().AddDays(-7).ToString("O"), "-o", "json");
         var notFailed = await user.RunAsync("webhooks", "retry", id, deliveryId);
@@ -98,8 +91,8 @@ public sealed class WebhookCommandTests(CaselineServer server) : IClassFixture<C
         var stale = await user.RunAsync("webhook", "verify", "--secret", current, "--id", "msg_1", "--timestamp", "1000000000", "--signature", signature, "--body", body);
 
         // The package reads only the first signature of a header, so each is handed to it alone.
-        new StandardWebhook(old).Verify(File.ReadAllText(body), Headers("msg_1", now, signature.Split(' ')[0]));
-        new StandardWebhook(current).Verify(File.ReadAllText(body), Headers("msg_1", now, signature.Split(' ')[1]));
+        new StandardWebhook(old).Verify(File.ReadAllText(body), Harness.Headers("msg_1", now, signature.Split(' ')[0]));
+        new StandardWebhook(current).Verify(File.ReadAllText(body), Harness.Headers("msg_1", now, signature.Split(' ')[1]));
         Assert.Equal(2, signature.Split(' ').Length);
         Assert.True(verified.ExitCode == 0, verified.ToString());
         Assert.Equal(1, tampered.ExitCode);
@@ -123,7 +116,7 @@ public sealed class WebhookCommandTests(CaselineServer server) : IClassFixture<C
         Assert.True(accepted.ExitCode == 0, accepted.ToString());
         Assert.Equal(204, (int)accepted.Lines.Single()["Status"]!);
         var first = receiver.Requests.First();
-        new StandardWebhook(secret).Verify(Encoding.UTF8.GetString(first.Body), Headers(first.Id, first.Timestamp, first.Signature));
+        new StandardWebhook(secret).Verify(Encoding.UTF8.GetString(first.Body), Harness.Headers(first.Id, first.Timestamp, first.Signature));
         Assert.Equal("TEST-0001", Caseline.Messages.Json.MessageReader.Read(first.Body).Client.IntegrationId);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("whsec_", refused.Error, StringComparison.Ordinal);

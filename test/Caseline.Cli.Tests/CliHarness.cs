@@ -36,6 +36,9 @@ internal sealed class CliUser : IDisposable
 
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The standard output of the run in progress (or the last one), to watch a command that runs until stopped.</summary>
+    public TestConsole? Output { get; private set; }
+
     /// <summary>When set, the runs have a terminal, and these are typed at its prompts.</summary>
     public List<string> Typed { get; } = [];
 
@@ -53,6 +56,7 @@ internal sealed class CliUser : IDisposable
     public async Task<CliResult> RunAsync(string? input, CancellationToken cancellationToken, params string[] args)
     {
         var output = new TestConsole().Width(250);
+        Output = output;
         var error = new TestConsole().Width(250);
         if (Typed.Count > 0)
         {

@@ -7,6 +7,7 @@ using Caseline.Server.Clients;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
 using Caseline.Server.Lookups;
+using Caseline.Server.Operations;
 using Caseline.Server.Storage;
 using Caseline.Server.Sync;
 using Caseline.Server.Transmit;
@@ -20,7 +21,6 @@ var options = builder.Configuration.GetSection(CaselineOptions.Section).Get<Case
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
-builder.Services.AddHealthChecks();
 builder.Services.AddOpenApi();
 builder.Services.AddHttpContextAccessor();
 builder.Services.ConfigureHttpJsonOptions(json =>
@@ -38,6 +38,7 @@ builder.Services.AddTokenServer();
 builder.Services.AddAccessControl();
 builder.Services.AddBulkSync();
 builder.Services.AddTransmit();
+builder.Services.AddOperations();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -49,7 +50,7 @@ app.UseAuthorization();
 app.UseRateLimiter();
 
 app.MapGet("/", () => TypedResults.Text("Caseline integration server. API reference: /scalar\n")).ExcludeFromDescription();
-app.MapHealthChecks("/health");
+app.MapHealth();
 app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapGet("/schemas/client-profile-message.json", () => TypedResults.Text(MessageSchema.Text, MessageSchema.MediaType))
@@ -64,7 +65,7 @@ integration.MapBulkSync();
 integration.MapFeed();
 api.MapGroup("").RequireAuthorization(Policies.WebhookManagement).MapWebhooks();
 var admin = api.MapGroup("/admin");
-admin.MapPlatformAdministration();
+admin.MapPlatformAdministration().MapBackup();
 admin.MapGroup("").RequireAuthorization(Policies.AgencyAdministration).MapAgencyAdministration().MapAudit();
 
 app.Run();

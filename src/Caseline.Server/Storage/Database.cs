@@ -26,4 +26,7 @@ internal abstract class Database
 
     /// <summary>Starts a write transaction that takes the write lock at once.</summary>
     public abstract DbTransaction BeginWrite(DbConnection connection);
+
+    /// <summary>Writes an online, consistent copy of the whole store to <paramref name="path"/> (a new file).</summary>
+    public abstract void Backup(string path);
 }

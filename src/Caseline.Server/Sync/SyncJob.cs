@@ -85,6 +85,20 @@ internal static class SyncJobs
         return reader.Read() ? (Read(reader), new JobOwner(reader.GetInt64(15), reader.GetString(16), reader.GetString(17))) : null;
     }
 
+    /// <summary>The ids of every job not yet finished: their spool files are still needed.</summary>
+    public static List<string> UnfinishedIds(DbConnection connection)
+    {
+        using var command = connection.Command($"SELECT id FROM sync_jobs WHERE state IN ('{SyncJobState.Queued}', '{SyncJobState.Running}')");
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     public static void Insert(WriteScope scope, string id, JobOwner owner, long totalLines) =>
         scope.Execute(
             "INSERT INTO sync_jobs (id, agency_id, state, updated_by, origin, created_at, total_lines) VALUES (@id, @agency, @state, @by, @origin, @now, @total)",

@@ -59,8 +59,13 @@ internal sealed partial class WebhookDispatcher(
     private int _inFlight;
     private int _firstEndpoint;
 
+    private long _lastRoundTicks;
+
     /// <summary>Look for work now (an endpoint changed, a delivery was queued again).</summary>
     public void Wake() => _wake.Pulse();
+
+    /// <summary>When the loop last finished a round without failing (readiness reads it); null before the first.</summary>
+    public DateTimeOffset? LastRoundAt => Volatile.Read(ref _lastRoundTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -93,6 +98,7 @@ internal sealed partial class WebhookDispatcher(
                 }
 
                 StartReady(client, stoppingToken);
+                Volatile.Write(ref _lastRoundTicks, clock.GetUtcNow().UtcTicks);
                 // A round that fanned messages out goes again at once even when the endpoints' filters wanted none of
                 // them: the rest of a backlog must not wait for a signal or the poll interval, 250 messages at a time.
                 if (outcomes.Count == 0 && fannedOut == 0 && claimed.Count == 0)

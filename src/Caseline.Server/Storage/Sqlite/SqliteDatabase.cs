@@ -215,6 +215,10 @@ internal sealed class SqliteDatabase : Database
         ALTER TABLE messages ADD COLUMN origin TEXT;
         ALTER TABLE sync_jobs ADD COLUMN origin TEXT NOT NULL DEFAULT '';
         """,
+        """
+        -- Retention finds old finished deliveries by when they finished; only finished ones are indexed, once each.
+        CREATE INDEX deliveries_finished ON deliveries (finished_at) WHERE finished_at IS NOT NULL;
+        """,
     ];
 
     public override DbConnection OpenReader()
@@ -250,6 +254,17 @@ internal sealed class SqliteDatabase : Database
         connection.Open();
         var wal = new FileInfo(_path + "-wal");
         connection.Execute(wal.Exists && wal.Length > truncateAbove ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
+    }
+
+    /// <summary>
+    /// An online, consistent copy of the database: <c>VACUUM INTO</c> reads one snapshot (writers go on beside
+    /// it, as for any reader) and writes a compact new file.
+    /// </summary>
+    public override void Backup(string path)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        connection.Execute("VACUUM INTO @path", null, ("@path", path));
     }
 
     // A deferred transaction takes its WAL snapshot at the first read and keeps it to the end.

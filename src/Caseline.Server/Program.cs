@@ -38,7 +38,7 @@ builder.Services.AddTokenServer();
 builder.Services.AddAccessControl();
 builder.Services.AddBulkSync();
 builder.Services.AddTransmit();
-builder.Services.AddOperations();
+builder.Services.AddOperations(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -50,7 +50,7 @@ app.UseAuthorization();
 app.UseRateLimiter();
 
 app.MapGet("/", () => TypedResults.Text("Caseline integration server. API reference: /scalar\n")).ExcludeFromDescription();
-app.MapHealth();
+app.MapOperations();
 app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapGet("/schemas/client-profile-message.json", () => TypedResults.Text(MessageSchema.Text, MessageSchema.MediaType))

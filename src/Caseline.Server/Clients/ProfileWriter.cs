@@ -106,13 +106,14 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
         var message = ClientMessage.Create(clientId, details, verb, scope.Now, updatedBy);
         scope.Execute(
             """
-            INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body, origin)
-            VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body, @origin)
+            INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body, origin, trace)
+            VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body, @origin, @trace)
             """, ("@agency", agencyId), ("@position", position), ("@client", clientId), ("@subType", details.SubType),
-            ("@activity", message.Activity.Identifier.ToString("D")), ("@origin", origin),
+            ("@activity", message.Activity.Identifier.ToString("D")), ("@origin", origin), ("@trace", scope.Trace),
             ("@occurredOn", scope.Now.UtcTicks), ("@body", MessageWriter.ToUtf8Bytes(message)));
         MessagesWritten++;
         scope.MessagesAppended = true;
+        scope.Appended.Add((agencyId, details.SubType));
 
         // The client row keeps what listing and search filter on: names, status, caseload and officer.
         var removed = verb == ChangeVerb.Removed;

@@ -1,5 +1,7 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
+using Caseline.Server.Operations;
 
 namespace Caseline.Server.Storage;
 
@@ -21,6 +23,12 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
 
     /// <summary>Set by a unit that appended to a message log, so that readers waiting on the log are woken after the commit.</summary>
     public bool MessagesAppended { get; set; }
+
+    /// <summary>The agency and section of each message the batch's committed units appended, for the metrics.</summary>
+    public List<(long Agency, string SubType)> Appended { get; } = [];
+
+    /// <summary>The running unit's span (W3C id) when tracing is on, stored with its messages so deliveries link back to it.</summary>
+    public string? Trace { get; set; }
 
     public int Execute(string text, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
         statements.Get(text, Transaction, parameters).ExecuteNonQuery();
@@ -54,7 +62,7 @@ internal sealed class LogSignal
 /// writes are serialised: a client's changes, and an agency's log positions, follow commit order.
 /// A unit that throws is rolled back alone; its batch-mates still commit.
 /// </summary>
-internal sealed partial class WriteQueue(Database database, TimeProvider clock, LogSignal signal, ILogger<WriteQueue> logger) : BackgroundService
+internal sealed partial class WriteQueue(Database database, TimeProvider clock, LogSignal signal, ILogger<WriteQueue> logger, CaselineTelemetry? telemetry = null) : BackgroundService
 {
     public const int MaxBatch = 512;
 
@@ -152,32 +160,54 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
 
     private void Commit(DbConnection connection, StatementCache statements, List<Work> batch)
     {
+        var started = Stopwatch.GetTimestamp();
         var now = clock.GetUtcNow();
         _lastCommit = now = now > _lastCommit ? now : _lastCommit;
-        using var transaction = database.BeginWrite(connection);
-        var scope = new WriteScope(database, connection, transaction, statements, now);
-        for (var i = 0; i < batch.Count; i++)
+        List<Activity>? spans = null;
+        try
         {
-            scope.Execute("SAVEPOINT unit");
-            try
+            using var transaction = database.BeginWrite(connection);
+            var scope = new WriteScope(database, connection, transaction, statements, now);
+            for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].Run(scope);
-                scope.Execute("RELEASE SAVEPOINT unit");
+                // A unit's span is the child of the request that queued it, and ends when its batch is durable.
+                var span = CaselineTelemetry.Source.StartActivity("caseline.write", ActivityKind.Internal, batch[i].Parent);
+                if (span is not null)
+                {
+                    span.SetTag("caseline.write.batch_size", batch.Count);
+                    (spans ??= []).Add(span);
+                }
+
+                scope.Trace = span?.Id;
+                var appended = scope.Appended.Count;
+                scope.Execute("SAVEPOINT unit");
+                try
+                {
+                    batch[i].Run(scope);
+                    scope.Execute("RELEASE SAVEPOINT unit");
+                }
+                catch (Exception e)
+                {
+                    scope.Execute("ROLLBACK TO SAVEPOINT unit");
+                    scope.Execute("RELEASE SAVEPOINT unit");
+                    scope.Appended.RemoveRange(appended, scope.Appended.Count - appended);
+                    span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+                    batch[i].Fail(e);
+                }
             }
-            catch (Exception e)
+
+            transaction.Commit();
+            Interlocked.Increment(ref _commits);
+            Interlocked.Add(ref _units, batch.Count);
+            telemetry?.Committed(batch.Count, Stopwatch.GetElapsedTime(started), scope.Appended);
+            if (scope.MessagesAppended)
             {
-                scope.Execute("ROLLBACK TO SAVEPOINT unit");
-                scope.Execute("RELEASE SAVEPOINT unit");
-                batch[i].Fail(e);
+                signal.Pulse();
             }
         }
-
-        transaction.Commit();
-        Interlocked.Increment(ref _commits);
-        Interlocked.Add(ref _units, batch.Count);
-        if (scope.MessagesAppended)
+        finally
         {
-            signal.Pulse();
+            spans?.ForEach(span => span.Dispose());
         }
 
         foreach (var work in batch)
@@ -191,6 +221,9 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
 
     private abstract class Work
     {
+        /// <summary>The span of whoever queued the unit (a request), for its write span's parent.</summary>
+        public ActivityContext Parent { get; } = Activity.Current?.Context ?? default;
+
         public abstract void Run(WriteScope scope);
 
         public abstract void Fail(Exception exception);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Caseline.Messages;
 using Caseline.Messages.Json;
 using Caseline.Server.Clients;
+using Caseline.Server.Operations;
 using Caseline.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,7 @@ namespace Caseline.Server.Sync;
 /// position, so a restarted server resumes exactly where the last commit left off and counts nothing twice.
 /// </summary>
 internal sealed partial class SyncJobRunner(
-    Database database, WriteQueue writes, TimeProvider clock, IOptions<CaselineOptions> options, ILogger<SyncJobRunner> logger) : BackgroundService
+    Database database, WriteQueue writes, TimeProvider clock, IOptions<CaselineOptions> options, ILogger<SyncJobRunner> logger, CaselineTelemetry telemetry) : BackgroundService
 {
     private const int ProfilesPerBatch = 200;
 
@@ -116,12 +117,12 @@ internal sealed partial class SyncJobRunner(
         LogJobFinished(job.Id);
     }
 
-    private Task<bool> ApplyAsync(
+    private async Task<bool> ApplyAsync(
         string jobId, JobOwner owner, List<(long Line, ProfileInput Profile)> batch, long invalid, long linesDone,
         List<SyncLineError> errors, CancellationToken ct)
     {
         var listed = errors.ToArray();
-        return writes.RunAsync(scope =>
+        var applied = await writes.RunAsync(scope =>
         {
             var writer = new ProfileWriter(scope, owner.AgencyId, owner.Login, owner.Origin);
             long created = 0, updated = 0, unchanged = 0, removed = 0;
@@ -140,6 +141,8 @@ internal sealed partial class SyncJobRunner(
             SyncJobs.Advance(scope, jobId, new SyncProgress(linesDone, created, updated, unchanged, invalid, removed, writer.MessagesWritten), listed);
             return true;
         }, ct);
+        telemetry.SyncProcessed(batch.Count + invalid);
+        return applied;
     }
 
     /// <summary>Makes the stored profile equal to <paramref name="profile"/>: every section and item set, every other stored item removed.</summary>

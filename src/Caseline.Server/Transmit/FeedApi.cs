@@ -2,6 +2,7 @@ using Caseline.Messages;
 using Caseline.Server.Audit;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
+using Caseline.Server.Operations;
 using Caseline.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -31,7 +32,7 @@ internal static class FeedApi
         TypedResults.Ok(new FeedHead(feed.Head(caller.AgencyId), clock.GetUtcNow()));
 
     private static async Task<Results<MessagePage, ValidationProblem>> Read(
-        Caller caller, MessageFeed feed, LogSignal signal, TimeProvider clock,
+        Caller caller, MessageFeed feed, LogSignal signal, TimeProvider clock, CaselineTelemetry telemetry,
         string? after, long? afterPosition, int? limit, int? wait, string? subType, string? clientId, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -84,6 +85,7 @@ internal static class FeedApi
             }
 
             position = page.Cursor;
+            telemetry.FeedWaiting(1);
             try
             {
                 await grown.WaitAsync(remaining < TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1), clock, ct);
@@ -91,6 +93,10 @@ internal static class FeedApi
             catch (TimeoutException)
             {
                 // Poll again: another process may have written (a shared database has no in-process signal).
+            }
+            finally
+            {
+                telemetry.FeedWaiting(-1);
             }
         }
     }

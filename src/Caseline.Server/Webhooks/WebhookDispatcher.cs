@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using Caseline.Messages.Json;
+using Caseline.Server.Operations;
 using Caseline.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -35,7 +36,8 @@ internal sealed partial class WebhookDispatcher(
     IHttpClientFactory httpClients,
     WebhookSecrets secrets,
     IOptions<WebhookOptions> options,
-    ILogger<WebhookDispatcher> logger) : BackgroundService
+    ILogger<WebhookDispatcher> logger,
+    CaselineTelemetry telemetry) : BackgroundService
 {
     public const string HttpClientName = "Caseline.Webhooks";
 
@@ -254,7 +256,7 @@ internal sealed partial class WebhookDispatcher(
 
             using var reader = scope.Query(
                 """
-                SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body
+                SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body, m.occurred_on, m.trace
                 FROM deliveries d
                 JOIN webhook_endpoints e ON e.id = d.endpoint_id
                 JOIN messages m ON m.agency_id = e.agency_id AND m.position = d.position
@@ -288,10 +290,32 @@ internal sealed partial class WebhookDispatcher(
         }
 
         var activityId = reader.NullableString(8) ?? MessageReader.Read(body).Activity.Identifier.ToString("D");
-        return new Claimed(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetString(4), [.. keys], activityId, body);
+        return new Claimed(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetString(4), [.. keys], activityId, body)
+        {
+            CommittedAt = new DateTimeOffset(reader.GetInt64(10), TimeSpan.Zero),
+            Trace = reader.NullableString(11),
+        };
     }
 
     private async Task<Outcome> SendAsync(HttpClient client, Claimed delivery, CancellationToken ct)
+    {
+        // A root span per attempt, linked to the write that appended the message (it may be hours older).
+        using var span = CaselineTelemetry.Source.StartActivity(
+            "caseline.webhook.deliver", ActivityKind.Producer, default(ActivityContext),
+            [new("caseline.endpoint", delivery.EndpointId), new("caseline.delivery.attempt", delivery.Attempts + 1)],
+            ActivityContext.TryParse(delivery.Trace, null, out var written) ? [new ActivityLink(written)] : null);
+        var outcome = await AttemptAsync(client, delivery, ct);
+        span?.SetTag("http.response.status_code", outcome.Status);
+        if (outcome.Status is not (>= 200 and < 300))
+        {
+            span?.SetStatus(ActivityStatusCode.Error, outcome.Status is { } status ? status.ToString(CultureInfo.InvariantCulture) : "no answer");
+        }
+
+        telemetry.Attempted(outcome.Status, outcome.TimedOut, clock.GetUtcNow() - delivery.CommittedAt);
+        return outcome;
+    }
+
+    private async Task<Outcome> AttemptAsync(HttpClient client, Claimed delivery, CancellationToken ct)
     {
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
@@ -310,7 +334,7 @@ internal sealed partial class WebhookDispatcher(
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new Outcome(delivery, null, null, $"No answer within {options.Value.Timeout.TotalSeconds:0} s", stopwatch.Elapsed.TotalMilliseconds);
+            return new Outcome(delivery, null, null, $"No answer within {options.Value.Timeout.TotalSeconds:0} s", stopwatch.Elapsed.TotalMilliseconds) { TimedOut = true };
         }
         catch (HttpRequestException e)
         {
@@ -449,7 +473,17 @@ internal sealed partial class WebhookDispatcher(
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A webhook dispatch round failed; it will run again")]
     private partial void LogRoundFailed(Exception exception);
 
-    private sealed record Claimed(long Id, string EndpointId, int Attempts, int AttemptBase, string Url, byte[][] Keys, string ActivityId, byte[] Body);
+    private sealed record Claimed(long Id, string EndpointId, int Attempts, int AttemptBase, string Url, byte[][] Keys, string ActivityId, byte[] Body)
+    {
+        /// <summary>When the message was committed: delivery latency is measured from here.</summary>
+        public DateTimeOffset CommittedAt { get; init; }
 
-    private sealed record Outcome(Claimed Delivery, int? Status, TimeSpan? RetryAfter, string? Error, double LatencyMs);
+        /// <summary>The write span the message was appended in, when tracing was on.</summary>
+        public string? Trace { get; init; }
+    }
+
+    private sealed record Outcome(Claimed Delivery, int? Status, TimeSpan? RetryAfter, string? Error, double LatencyMs)
+    {
+        public bool TimedOut { get; init; }
+    }
 }

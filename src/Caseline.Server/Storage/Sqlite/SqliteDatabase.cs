@@ -218,6 +218,8 @@ internal sealed class SqliteDatabase : Database
         """
         -- Retention finds old finished deliveries by when they finished; only finished ones are indexed, once each.
         CREATE INDEX deliveries_finished ON deliveries (finished_at) WHERE finished_at IS NOT NULL;
+        -- The write span (W3C trace context) a message was appended in, when tracing was on: its deliveries link to it.
+        ALTER TABLE messages ADD COLUMN trace TEXT;
         """,
     ];
 

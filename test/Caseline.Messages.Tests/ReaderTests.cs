@@ -165,6 +165,25 @@ public sealed class ReaderTests
         Assert.Equal(path, error.Path);
     }
 
+    [Fact]
+    public void Bytes_that_are_not_utf8_in_a_name_or_a_string_are_skipped_or_a_format_error_never_a_crash()
+    {
+        var message = System.Text.Encoding.UTF8.GetBytes(
+            """{"Client":{"IntegrationId":"x"},"Activity":{"Identifier":"0190f0b4-5d2c-7c3e-8a1b-2f4e6d8c0a12","Type":"ClientProfile"},"Details":{"SubType":"Email Details","Email":"a@b.co"},"Action":{"Reason":"Email Details Created","OccurredOn":"2026-01-01T00:00:00Z","UpdatedBy":"u"}}""");
+        var inName = message.ToArray();
+        inName[System.Text.Encoding.UTF8.GetString(message).IndexOf("\"Email\":", StringComparison.Ordinal) + 1] = 0xFF;
+        var inValue = message.ToArray();
+        inValue[Array.IndexOf(inValue, (byte)'@')] = 0xC3;
+
+        foreach (var body in new[] { inName, inValue })
+        {
+            var error = Record.Exception(() => MessageReader.Read(body));
+            Assert.True(error is null or MessageFormatException, error?.ToString());
+        }
+
+        Assert.Throws<MessageFormatException>(() => MessageReader.Read(inValue));
+    }
+
     [Theory]
     [InlineData("""{"SubType":"Employment Details","IntegrationId":"e","Wage":"lots"}""", "Employment Details Updated", "$.Details.Wage")]
     [InlineData("""{"SubType":"Personal Details","FirstName":5}""", "Personal Details Updated", "$.Details.FirstName")]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 
 namespace Caseline.Server.Tests;
 
@@ -74,6 +75,54 @@ public sealed class InvalidInputTests(CaselineServer server) : IClassFixture<Cas
 
         Assert.Equal(title, (string?)problem["title"]);
         Assert.Equal(0, server.Count($"SELECT COUNT(*) FROM clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{agency}'"));
+    }
+
+    // Found by HostileInputTests (seed 3077267643231719267): the JSON parser checks a name's or a string's UTF-8
+    // only when it is read, so a bad byte in a property name became a 500.
+    [Theory]
+    [InlineData("/api/v1/clients/EX1", "{\"FirstName\":\"Ann\",\"Ethinicit\u0090\":\"Zo\"}")]
+    [InlineData("/api/v1/clients/EX1", "{\"FirstName\":\"An\u00fe\u00ff\",\"LastName\":\"Lee\"}")]
+    [InlineData("/api/v1/clients/EX1/addresses/H", "{\"AddressType\":\"Home\",\"Address\":\"1 \u00c3\u0028 St\"}")]
+    public async Task A_body_that_is_not_valid_utf8_is_a_400_problem_and_stores_nothing(string path, string latin1)
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
+
+        // Each char of the text is one byte on the wire, so the non-ASCII ones are bytes no UTF-8 text may hold there.
+        using var content = new ByteArrayContent(Encoding.Latin1.GetBytes(latin1));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var problem = await (await http.PutAsync(path, content, TestContext.Current.CancellationToken)).Problem(400);
+
+        Assert.Equal("The body is not valid UTF-8.", (string?)problem["title"]);
+        Assert.Single(server.Log(agency));
+    }
+
+    [Fact]
+    public async Task A_bulk_sync_line_that_is_not_valid_utf8_is_refused_by_its_number()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        var lines = Encoding.UTF8.GetBytes("{\"IntegrationId\":\"A\",\"FirstName\":\"Ann\",\"LastName\":\"Lee\"}\n")
+            .Concat(Encoding.Latin1.GetBytes("{\"IntegrationId\":\"B\",\"First\u00ffName\":\"Bo\"}\n")).ToArray();
+        using var content = new ByteArrayContent(lines);
+        content.Headers.ContentType = Http.NdJson;
+
+        var job = await (await http.PostAsync("/api/v1/sync/clients", content, TestContext.Current.CancellationToken)).ReadObject();
+        var id = (string)job["Id"]!;
+        JsonObject done;
+        do
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            done = await (await http.Get($"/api/v1/sync/jobs/{id}")).ReadObject();
+        }
+        while ((string?)done["State"] is "Queued" or "Running");
+
+        Assert.Equal("Completed", (string?)done["State"]);
+        Assert.Equal(1, (long)done["Invalid"]!);
+        Assert.Equal(2, (long)done["Errors"]![0]!["Line"]!);
+        Assert.Equal("The line is not valid UTF-8", (string?)done["Errors"]![0]!["Errors"]![""]![0]);
+        Assert.Single(server.Log(agency));
     }
 
     [Fact]

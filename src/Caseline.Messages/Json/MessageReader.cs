@@ -53,6 +53,19 @@ public static class MessageReader
     /// <exception cref="MessageFormatException">The value is not a Caseline message.</exception>
     public static ClientMessage Read(JsonElement message)
     {
+        try
+        {
+            return ReadMessage(message);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException)
+        {
+            // The parser checks a string's or a name's UTF-8 only when it is read.
+            throw new MessageFormatException("The input is not valid UTF-8.", "$", e);
+        }
+    }
+
+    private static ClientMessage ReadMessage(JsonElement message)
+    {
         RequireObject(message, "$", "A Caseline message");
         var client = RequiredObject(message, "Client", "$");
         var activity = RequiredObject(message, "Activity", "$");

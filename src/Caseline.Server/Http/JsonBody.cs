@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Caseline.Server.Http;
@@ -22,7 +23,17 @@ internal static class JsonBody
 
         try
         {
-            return (await JsonDocument.ParseAsync(request.Body, default, cancellationToken).ConfigureAwait(false), null);
+            // Read whole (the size limit bounds it) so that the bytes can be checked: the JSON parser checks the
+            // UTF-8 of a string or a property name only when it is read, and would throw then, not here.
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
+            var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+            if (!Utf8.IsValid(bytes.Span))
+            {
+                return (null, Problems.BadRequest("The body is not valid UTF-8.", "Send the body encoded as UTF-8."));
+            }
+
+            return (JsonDocument.Parse(bytes), null);
         }
         catch (JsonException e)
         {

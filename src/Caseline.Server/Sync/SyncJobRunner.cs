@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Caseline.Messages;
 using Caseline.Messages.Json;
 using Caseline.Server.Clients;
@@ -183,6 +184,11 @@ internal sealed partial class SyncJobRunner(
         if (tooLong)
         {
             return Refused($"The line is longer than {NdjsonLines.MaxLineBytes} bytes");
+        }
+
+        if (!Utf8.IsValid(line.Span))
+        {
+            return Refused("The line is not valid UTF-8");
         }
 
         try

@@ -42,7 +42,8 @@ public sealed class WebhookCommandTests(CaselineServer server) : IClassFixture<C
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var slowServer = CaselineServer.With(
-            new Dictionary<string, string> { ["Caseline:Identity:AccessTokenLifetime"] = "30.00:00:00" }, s => s.AddSingleton<TimeProvider>(clock));
+            new Dictionary<string, string> { ["Caseline:Identity:AccessTokenLifetime"] = "30.00:00:00", ["Caseline:Webhooks:Lease"] = "2.00:00:00" },
+            s => s.AddSingleton<TimeProvider>(clock));
         using var user = await new CliUser(slowServer).LoggedInAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Answer = _ => Results.StatusCode(500);
@@ -60,8 +61,9 @@ public sealed class WebhookCommandTests(CaselineServer server) : IClassFixture<C
         var deliveryId = ((long)failed["Id"]!).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var attempts = await user.RunAsync("webhooks", "deliveries", id, "--delivery", deliveryId);
         receiver.Answer = _ => Results.NoContent();
+        var sent = receiver.Requests.Count;
         var retry = await user.RunAsync("webhooks", "retry", id, deliveryId);
-        await Harness.Until(() => receiver.Requests.Count == 9, "the retried delivery");
+        await Harness.Until(() => receiver.Requests.Count > sent, "the retried delivery");
         var delivered = await user.RunAsync("webhooks", "deliveries", id, "--state", "Delivered", "-o", "json");
         var recovered = await user.RunAsync("webhooks", "recover", id, "--since", clock.GetUtcNow().AddDays(-7).ToString("O"), "-o", "json");
         var notFailed = await user.RunAsync("webhooks", "retry", id, deliveryId);

@@ -56,7 +56,7 @@ internal sealed partial class AuditTrail(WriteQueue writes, ILogger<AuditTrail> 
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "An audit record failed to commit")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "An audit record failed to commit")]
     private partial void LogRecordFailed(Exception exception);
 }
 

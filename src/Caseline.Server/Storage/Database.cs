@@ -29,4 +29,7 @@ internal abstract class Database
 
     /// <summary>Writes an online, consistent copy of the whole store to <paramref name="path"/> (a new file).</summary>
     public abstract void Backup(string path);
+
+    /// <summary>Whether <paramref name="exception"/> says the disk is full (the store's own code, or a file's ENOSPC / ERROR_DISK_FULL).</summary>
+    public virtual bool IsOutOfSpace(Exception exception) => exception is IOException { HResult: 28 or unchecked((int)0x80070070) };
 }

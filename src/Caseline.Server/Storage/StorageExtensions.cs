@@ -6,7 +6,7 @@ namespace Caseline.Server.Storage;
 
 internal static class StorageExtensions
 {
-    /// <summary>The store, its schema migration (run before traffic), its WAL checkpointer and the group-commit writer.</summary>
+    /// <summary>The store, its schema migration (run before traffic), its WAL checkpointer, the group-commit writer, and a full disk answered 503.</summary>
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
         services.AddSingleton(sp => new SqliteDatabase(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DatabasePath));
@@ -17,6 +17,7 @@ internal static class StorageExtensions
         services.AddSingleton<WriteQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteQueue>());
         services.AddSingleton<ProfileQueries>();
+        services.AddExceptionHandler<OutOfSpaceHandler>();
         return services;
     }
 }

@@ -269,6 +269,9 @@ internal sealed class SqliteDatabase : Database
         connection.Execute("VACUUM INTO @path", null, ("@path", path));
     }
 
+    /// <summary>SQLITE_FULL (13): a write or a commit found no room; the transaction was rolled back whole.</summary>
+    public override bool IsOutOfSpace(Exception exception) => exception is SqliteException { SqliteErrorCode: 13 } || base.IsOutOfSpace(exception);
+
     // A deferred transaction takes its WAL snapshot at the first read and keeps it to the end.
     public override DbTransaction BeginRead(DbConnection connection) =>
         ((SqliteConnection)connection).BeginTransaction(deferred: true);

@@ -51,7 +51,7 @@ public static class DeliveryScenario
     }
 
     /// <summary>Enables the endpoint, waits until the receiver has <paramref name="total"/> distinct messages, disables it again.</summary>
-    private static async Task<TimeSpan> DeliverAsync(HttpClient http, JsonObject endpoint, Receiver receiver, int total, TimeSpan deadline)
+    internal static async Task<TimeSpan> DeliverAsync(HttpClient http, JsonObject endpoint, Receiver receiver, int total, TimeSpan deadline)
     {
         var stopwatch = Stopwatch.StartNew();
         (await http.PutAsJsonAsync($"/api/v1/transmit/webhooks/{endpoint["Id"]}", new { Url = receiver.Url, Enabled = true })).EnsureSuccessStatusCode();
@@ -66,7 +66,7 @@ public static class DeliveryScenario
     }
 
     /// <summary>A webhook receiver on loopback that hands every request to a <see cref="DeliveryCheck"/>.</summary>
-    private sealed class Receiver : IAsyncDisposable
+    internal sealed class Receiver : IAsyncDisposable
     {
         private WebApplication _app = null!;
 

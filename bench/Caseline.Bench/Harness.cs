@@ -59,8 +59,12 @@ public sealed class BenchServer : WebApplicationFactory<Program>
 {
     public const string AdminPassword = "bench-admin-password";
 
-    public BenchServer()
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    /// <param name="settings">Configuration laid over the bench's own (the telemetry scenario turns exporters on).</param>
+    public BenchServer(IReadOnlyDictionary<string, string>? settings = null)
     {
+        _settings = settings ?? new Dictionary<string, string>();
         DataDirectory = Path.Combine(Path.GetTempPath(), "caseline-bench", Guid.NewGuid().ToString("N"));
         UseKestrel(0);
         StartServer();
@@ -75,6 +79,11 @@ public sealed class BenchServer : WebApplicationFactory<Program>
         builder.UseSetting("Caseline:Bootstrap:AdminPassword", AdminPassword);
         builder.UseSetting("Caseline:Identity:RateLimitPermits", int.MaxValue.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Caseline:Webhooks:AllowPrivateNetworks", "true");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureLogging(logging => logging.ClearProviders());
     }
 

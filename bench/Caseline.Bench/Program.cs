@@ -21,6 +21,7 @@ public static class BenchProgram
             ["latency"] = LatencyScenario.RunAsync,
             ["bulk"] = BulkScenario.RunAsync,
             ["sdk"] = SdkScenario.RunAsync,
+            ["telemetry"] = TelemetryScenario.RunAsync,
 
             // Last: it leaves gigabytes of writes behind, which the disk is still flushing for a while.
             ["feed"] = FeedScenario.RunAsync,

@@ -17,6 +17,13 @@ internal sealed class TelemetryOptions
 
     /// <summary>An OTLP collector (for example <c>http://127.0.0.1:4317</c>) that gets metrics and traces; the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> does the same. Default none.</summary>
     public Uri? OtlpEndpoint { get; set; }
+
+    /// <summary>
+    /// The share of traces recorded when the caller sent no sampling decision (a request without <c>traceparent</c>,
+    /// every delivery attempt). Default 0.05; 1 records every one, at a cost the bench's <c>telemetry</c> scenario shows.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
+    public double TraceSampleRatio { get; set; } = 0.05;
 }
 
 /// <summary>OpenTelemetry: the <c>Caseline</c> meter and spans, ASP.NET Core's and HttpClient's, exported as configured.</summary>
@@ -48,12 +55,13 @@ internal static class Telemetry
         });
         if (otlp is not null)
         {
+            // No HttpClient spans: each attempt's own span has the endpoint and the answer, and a second span per
+            // delivery cost 14% of the delivery rate in the bench (bench/README.md).
             telemetry.WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio)))
                 .AddSource(CaselineTelemetry.Name)
-                // A query string may hold a search by name, and a webhook URL a receiver's token: neither leaves the process.
+                // A query string may hold a search by name: it never leaves the process.
                 .AddAspNetCoreInstrumentation(asp => asp.EnrichWithHttpRequest = (activity, _) => activity.SetTag("url.query", null))
-                .AddHttpClientInstrumentation(http => http.EnrichWithHttpRequestMessage = (activity, request) =>
-                    activity.SetTag("url.full", request.RequestUri?.GetLeftPart(UriPartial.Path)))
                 .AddOtlpExporter(exporter => exporter.Endpoint = otlp));
         }
 

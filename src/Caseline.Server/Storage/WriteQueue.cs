@@ -178,7 +178,8 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                     (spans ??= []).Add(span);
                 }
 
-                scope.Trace = span?.Id;
+                // Only a recorded span is worth linking to: an unsampled one is never exported.
+                scope.Trace = span is { Recorded: true } ? span.Id : null;
                 var appended = scope.Appended.Count;
                 scope.Execute("SAVEPOINT unit");
                 try

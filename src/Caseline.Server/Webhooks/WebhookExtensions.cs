@@ -23,6 +23,7 @@ internal static class WebhookExtensions
                 return new SocketsHttpHandler
                 {
                     AllowAutoRedirect = false, // a redirect could lead past the address check
+                    ActivityHeadersPropagator = null, // a receiver is another party: our trace ids are not sent to it
                     UseCookies = false,
                     PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                     ConnectCallback = (context, ct) => UrlGuard.ConnectAsync(context, allowPrivate, ct),

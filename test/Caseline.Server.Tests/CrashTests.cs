@@ -88,6 +88,80 @@ public sealed class CrashTests
         }
     }
 
+    [Fact]
+    public async Task A_sigterm_commits_what_was_acknowledged_hands_leases_back_and_exits_cleanly()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var data = Path.Combine(Path.GetTempPath(), "caseline-crash", Guid.NewGuid().ToString("N"));
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var slow = true;
+        receiver.Answer = _ =>
+        {
+            if (Volatile.Read(ref slow))
+            {
+                Thread.Sleep(1500); // sends in flight when the signal comes
+            }
+
+            return Microsoft.AspNetCore.Http.Results.NoContent();
+        };
+
+        // Leases far longer than the test: only a lease handed back lets the restarted server send at once.
+        await using var server = new ServerProcess(data, new Dictionary<string, string> { ["Caseline__Webhooks__Lease"] = "00:30:00" });
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromSeconds(10) };
+        await server.StartAsync(ct);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await Token(http, "grant_type=client_credentials&scope=caseIntegrationApi", ct));
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/v1/transmit/webhooks", new { Url = receiver.Url }, ct)).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new("Bearer", await Token(
+            http, $"grant_type=password&scope=openid caseIntegrationApi&username=officer@demo.local&password={OfficerPassword}", ct));
+
+        var acknowledged = new ConcurrentBag<(string Client, string Address)>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var seq = 0; !stop.IsCancellationRequested; seq++)
+            {
+                var client = $"T{w}C{seq % 5}";
+                var address = $"{w}-{seq} Main St";
+                try
+                {
+                    var response = await http.PutAsync($"/api/v1/clients/{client}/addresses/H", Http.Json($$"""{"AddressType":"Home","Address":"{{address}}"}"""), CancellationToken.None);
+                    if (response.StatusCode == HttpStatusCode.NotFound)
+                    {
+                        await http.PutAsync($"/api/v1/clients/{client}", Http.Json("""{"FirstName":"Ann","LastName":"Lee"}"""), CancellationToken.None);
+                    }
+                    else if (response.IsSuccessStatusCode)
+                    {
+                        acknowledged.Add((client, address));
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    await Task.Delay(20, CancellationToken.None); // the server has stopped taking requests
+                }
+            }
+        }, CancellationToken.None)).ToList();
+
+        await WebhookTests.Until(() => receiver.Requests.Count >= 3 && acknowledged.Count > 30, "writes and sends in flight");
+        var (exitCode, took) = await server.TerminateAsync(ct);
+        Volatile.Write(ref slow, false);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        Assert.Equal(0, exitCode);
+        Assert.True(took < TimeSpan.FromSeconds(30), $"took {took.TotalSeconds:0.0} s to exit");
+
+        await server.StartAsync(ct);
+        var feed = await ReadFeed(http, ct);
+        foreach (var (client, address) in acknowledged)
+        {
+            Assert.Single(feed, m => m.Message.Client.IntegrationId == client && m.Message.Details is AddressDetails a && a.Address == address);
+        }
+
+        // Every message reaches the receiver well within the 30-minute lease: the cut-off sends were handed back.
+        var ids = feed.Select(m => m.Message.Activity.Identifier.ToString("D")).ToHashSet();
+        await WebhookTests.Until(() => ids.All(receiver.Requests.Select(r => r.Id).ToHashSet().Contains), "every message at the receiver", seconds: 60);
+    }
+
     private static async Task<string> Token(HttpClient http, string form, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/identity/connect/token")
@@ -119,7 +193,7 @@ public sealed class CrashTests
     }
 
     /// <summary>The server as its own process (the build's Caseline.Server.dll), started and killed by the test.</summary>
-    private sealed class ServerProcess(string dataDirectory) : IAsyncDisposable
+    private sealed class ServerProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null) : IAsyncDisposable
     {
         private readonly int _port = FreePort();
         private Process? _process;
@@ -148,6 +222,11 @@ public sealed class CrashTests
                     ["Logging__LogLevel__Default"] = "Warning",
                 },
             };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            {
+                start.Environment[key] = value;
+            }
+
             _process = Process.Start(start)!;
             _process.OutputDataReceived += (_, _) => { };
             _process.ErrorDataReceived += (_, _) => { };
@@ -173,6 +252,24 @@ public sealed class CrashTests
                 Assert.True(DateTime.UtcNow < deadline, "the server did not start");
                 await Task.Delay(50, ct);
             }
+        }
+
+        /// <summary>SIGTERM, as an orchestrator stops a process; returns its exit code and how long it took to exit.</summary>
+        public async Task<(int ExitCode, TimeSpan Took)> TerminateAsync(CancellationToken ct)
+        {
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+            using (var kill = Process.Start("kill", ["-TERM", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(ct);
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(40));
+            await _process.WaitForExitAsync(timeout.Token);
+            var code = _process.ExitCode;
+            _process.Dispose();
+            _process = null;
+            return (code, stopwatch.Elapsed);
         }
 
         /// <summary>SIGKILL: no shutdown, no flush, as a power cut leaves a process.</summary>

@@ -58,6 +58,9 @@ internal sealed partial class WebhookDispatcher(
     private readonly LogSignal _answered = new();
     private readonly ConcurrentQueue<Outcome> _outcomes = new();
     private readonly ConcurrentQueue<Claimed> _ready = new();
+
+    /// <summary>Deliveries this process has leased and not yet recorded an outcome for: handed back at shutdown.</summary>
+    private readonly ConcurrentDictionary<long, byte> _leased = new();
     private int _inFlight;
     private int _firstEndpoint;
 
@@ -94,8 +97,14 @@ internal sealed partial class WebhookDispatcher(
                     return (Enqueue(scope), capacity > 0 ? Claim(scope, capacity) : []);
                 }, stoppingToken);
 
+                foreach (var outcome in outcomes)
+                {
+                    _leased.TryRemove(outcome.Delivery.Id, out _);
+                }
+
                 foreach (var delivery in claimed)
                 {
+                    _leased[delivery.Id] = 0;
                     _ready.Enqueue(delivery);
                 }
 
@@ -118,6 +127,49 @@ internal sealed partial class WebhookDispatcher(
                 LogRoundFailed(e);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// Stops the loop (sends in flight are cut off), records the answers already in, and hands every other lease
+    /// back, so that a restarted process, or another one, sends those deliveries now rather than when the lease runs out.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var outcomes = new List<Outcome>();
+        while (_outcomes.TryDequeue(out var outcome))
+        {
+            outcomes.Add(outcome);
+            _leased.TryRemove(outcome.Delivery.Id, out _);
+        }
+
+        var leased = _leased.Keys.ToList();
+        if (outcomes.Count == 0 && leased.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await writes.RunAsync(scope =>
+            {
+                Record(scope, outcomes);
+                foreach (var id in leased)
+                {
+                    scope.Execute(
+                        $"UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN '{DeliveryState.Pending}' ELSE '{DeliveryState.Retrying}' END, lease_until = NULL, next_attempt_at = @now WHERE id = @id AND state = '{DeliveryState.InFlight}'",
+                        ("@id", id), ("@now", scope.Now.UtcTicks));
+                }
+
+                return true;
+            }, cancellationToken);
+            LogLeasesReleased(outcomes.Count, leased.Count);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Nothing is lost: the leases run out and the deliveries are sent again then.
+            LogReleaseFailed(e);
         }
     }
 
@@ -469,6 +521,12 @@ internal sealed partial class WebhookDispatcher(
             HttpRequestError.SecureConnectionError => "The TLS handshake failed",
             _ => e.Message.StartsWith("Refused", StringComparison.Ordinal) ? e.Message : "The request failed: " + e.HttpRequestError,
         };
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Stopping: recorded {Answers} answers already in and handed {Leases} leased deliveries back")]
+    private partial void LogLeasesReleased(int answers, int leases);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Stopping: the leased deliveries could not be handed back; they are sent again when their leases run out")]
+    private partial void LogReleaseFailed(Exception exception);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A webhook dispatch round failed; it will run again")]
     private partial void LogRoundFailed(Exception exception);

@@ -86,4 +86,33 @@ public sealed class TelemetryTests
         Assert.Equal(204, (int)deliver.GetTagItem("http.response.status_code")!);
         Assert.Equal(write.Id, server.Execute("SELECT trace FROM messages WHERE client_id = 'T1'", readOnly: true));
     }
+
+    [Fact]
+    public async Task No_span_is_chained_under_another_unit_s_write_and_each_delivery_attempt_is_a_root_span()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Caseline",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var server = new CaselineServer();
+        using var http = await server.ForAsync(CaselineServer.NewAgency());
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var endpoint = (string)(await WebhookTests.Register(http, receiver.Url))["Id"]!;
+        for (var i = 0; i < 5; i++)
+        {
+            await http.Put($"/api/v1/clients/U{i}", """{"FirstName":"Ann","LastName":"Lee"}""");
+        }
+
+        await WebhookTests.Until(() => spans.Count(s => (string?)s.GetTagItem("caseline.endpoint") == endpoint) == 5, "five delivery spans");
+
+        // The writer thread runs many units in a row: none may become the parent of the next, nor of an attempt.
+        var writes = spans.Where(s => s.OperationName == "caseline.write").Select(s => s.SpanId).ToHashSet();
+        Assert.DoesNotContain(spans, s => writes.Contains(s.ParentSpanId));
+        Assert.All(spans.Where(s => (string?)s.GetTagItem("caseline.endpoint") == endpoint), s => Assert.Equal(default, s.ParentSpanId));
+        Assert.Equal(5, spans.Where(s => (string?)s.GetTagItem("caseline.endpoint") == endpoint).Select(s => s.TraceId).Distinct().Count());
+    }
 }

@@ -170,10 +170,13 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
             var scope = new WriteScope(database, connection, transaction, statements, now);
             for (var i = 0; i < batch.Count; i++)
             {
-                // A unit's span is the child of the request that queued it, and ends when its batch is durable.
-                var span = CaselineTelemetry.Source.StartActivity("caseline.write", ActivityKind.Internal, batch[i].Parent);
+                // A unit's span is the child of the traced request that queued it, and ends when its batch is durable.
+                // Units nobody traced (the dispatcher's, a bulk job's) get none: a parentless span would take the writer
+                // thread's current one as its parent, chaining every unit of every batch into one endless trace.
+                var span = batch[i].Parent == default ? null : CaselineTelemetry.Source.StartActivity("caseline.write", ActivityKind.Internal, batch[i].Parent);
                 if (span is not null)
                 {
+                    Activity.Current = null;
                     span.SetTag("caseline.write.batch_size", batch.Count);
                     (spans ??= []).Add(span);
                 }

@@ -351,7 +351,9 @@ internal sealed partial class WebhookDispatcher(
 
     private async Task<Outcome> SendAsync(HttpClient client, Claimed delivery, CancellationToken ct)
     {
-        // A root span per attempt, linked to the write that appended the message (it may be hours older).
+        // A root span per attempt, linked to the write that appended the message (it may be hours older). This send
+        // runs in its own flow: clearing the current span here makes the new one a root, not a child of whatever ran before.
+        Activity.Current = null;
         using var span = CaselineTelemetry.Source.StartActivity(
             "caseline.webhook.deliver", ActivityKind.Producer, default(ActivityContext),
             [new("caseline.endpoint", delivery.EndpointId), new("caseline.delivery.attempt", delivery.Attempts + 1)],

@@ -8,6 +8,11 @@ public static class BenchProgram
     public static async Task<int> Main(string[] args)
     {
         // dotnet run -c Release --project bench/Caseline.Bench -- <scenario|all> [--seconds N] [--messages N] [--log N]
+        if (args.FirstOrDefault() == "receiver")
+        {
+            return await ReceiverProcess.RunAsync(Option(args, "--port", 0));
+        }
+
         var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
         var settings = new BenchSettings(
             Seconds: Option(args, "--seconds", 10),

@@ -19,8 +19,8 @@ internal sealed class TelemetryOptions
     public Uri? OtlpEndpoint { get; set; }
 
     /// <summary>
-    /// The share of traces recorded when the caller sent no sampling decision (a request without <c>traceparent</c>,
-    /// every delivery attempt). Default 0.05; 1 records every one, at a cost the bench's <c>telemetry</c> scenario shows.
+    /// The share of traces recorded when the caller sent no sampling decision (a request without <c>traceparent</c>);
+    /// a recorded request's deliveries are recorded with it. Default 0.05; 1 records every one.
     /// </summary>
     [System.ComponentModel.DataAnnotations.Range(0.0, 1.0)]
     public double TraceSampleRatio { get; set; } = 0.05;

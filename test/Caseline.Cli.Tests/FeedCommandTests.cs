@@ -101,11 +101,7 @@ public sealed class FeedCommandTests(CaselineServer server) : IClassFixture<Case
         await WriteAsync(user, "C1", 29);
         await WriteAsync(user, "C2", 19);
         await using var receiver = await WebhookReceiver.StartAsync();
-        receiver.Answer = _ =>
-        {
-            Thread.Sleep(15);
-            return Results.NoContent();
-        };
+        receiver.Answer = _ => WebhookReceiver.After(TimeSpan.FromMilliseconds(15), Results.NoContent());
         var environment = new Dictionary<string, string>(user.ProcessEnvironment())
         {
             ["CASELINE_URL"] = server.Url.ToString(), ["CASELINE_CLIENT_ID"] = "caseline", ["CASELINE_USERNAME"] = user.Login, ["CASELINE_PASSWORD"] = CaselineServer.Password,

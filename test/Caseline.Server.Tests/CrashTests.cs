@@ -95,15 +95,10 @@ public sealed class CrashTests
         var data = Path.Combine(Path.GetTempPath(), "caseline-crash", Guid.NewGuid().ToString("N"));
         await using var receiver = await WebhookReceiver.StartAsync();
         var slow = true;
-        receiver.Answer = _ =>
-        {
-            if (Volatile.Read(ref slow))
-            {
-                Thread.Sleep(1500); // sends in flight when the signal comes
-            }
-
-            return Microsoft.AspNetCore.Http.Results.NoContent();
-        };
+        // Slow until the signal is sent, so that sends are in flight when it comes.
+        receiver.Answer = _ => Volatile.Read(ref slow)
+            ? WebhookReceiver.After(TimeSpan.FromMilliseconds(1500), Microsoft.AspNetCore.Http.Results.NoContent())
+            : Microsoft.AspNetCore.Http.Results.NoContent();
 
         // Leases far longer than the test: only a lease handed back lets the restarted server send at once.
         await using var server = new ServerProcess(data, new Dictionary<string, string> { ["Caseline__Webhooks__Lease"] = "00:30:00" });

@@ -49,5 +49,17 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
+    /// <summary>An answer given after <paramref name="delay"/>, awaited rather than blocking a thread (a slow receiver).</summary>
+    public static IResult After(TimeSpan delay, IResult answer) => new Delayed(delay, answer);
+
+    private sealed class Delayed(TimeSpan delay, IResult answer) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            await Task.Delay(delay, httpContext.RequestAborted);
+            await answer.ExecuteAsync(httpContext);
+        }
+    }
+
     public sealed record Received(string Id, string Timestamp, string Signature, byte[] Body, DateTimeOffset At);
 }

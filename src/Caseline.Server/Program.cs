@@ -30,10 +30,11 @@ builder.Services.ConfigureHttpJsonOptions(json =>
     json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
     json.SerializerOptions.TypeInfoResolverChain.Insert(1, MessageJsonContext.Default);
 });
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
 
-builder.Services.AddStorage();
-builder.Services.AddWebhooks(options);
+builder.Services.AddStorage(builder.Configuration);
+builder.Services.AddWebhooks(options, shared: StorageOptions.From(builder.Configuration).IsPostgres);
 builder.Services.AddTokenServer();
 builder.Services.AddAccessControl();
 builder.Services.AddBulkSync();
@@ -68,7 +69,17 @@ var admin = api.MapGroup("/admin");
 admin.MapPlatformAdministration().MapBackup();
 admin.MapGroup("").RequireAuthorization(Policies.AgencyAdministration).MapAgencyAdministration().MapAudit();
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (StorageStartupException)
+{
+    // The migrator logged the one line that says why; the host's own report would only repeat it with a stack trace.
+    return 1;
+}
+
+return 0;
 
 /// <summary>The server's entry point, visible to the test host.</summary>
 public partial class Program;

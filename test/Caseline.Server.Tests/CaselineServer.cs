@@ -32,7 +32,13 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
     private CaselineServer(string? dataDirectory, IReadOnlyDictionary<string, string>? settings, Action<IServiceCollection>? services, int port = 0)
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "caseline-tests", Guid.NewGuid().ToString("N"));
-        _settings = settings ?? new Dictionary<string, string>();
+        var all = TestStore.Settings(DataDirectory);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        _settings = all;
         _services = services;
         UseKestrel(port);
         StartServer();
@@ -148,14 +154,15 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
         return await PasswordToken(login, scope: scope);
     }
 
-    /// <summary>Every message of the agency in log order, straight from the database file.</summary>
+    /// <summary>Every message of the agency in log order, straight from the database.</summary>
     public List<(long Position, string ClientId, ClientMessage Message, byte[] Body)> Log(string agency)
     {
-        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
-        connection.Open();
+        using var connection = TestStore.Open(DataDirectory, readOnly: true);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT m.position, m.client_id, m.body FROM messages m JOIN agencies a ON a.id = m.agency_id WHERE a.name = @agency ORDER BY m.position";
-        command.Parameters.AddWithValue("@agency", agency);
+        var name = command.CreateParameter();
+        (name.ParameterName, name.Value) = ("@agency", agency);
+        command.Parameters.Add(name);
         using var reader = command.ExecuteReader();
         var log = new List<(long, string, ClientMessage, byte[])>();
         while (reader.Read())
@@ -167,14 +174,33 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
         return log;
     }
 
-    /// <summary>A count straight from the database file.</summary>
-    public long Count(string sql) => (long)Execute(sql, readOnly: true)!;
+    /// <summary>A count straight from the database.</summary>
+    public long Count(string sql) => Convert.ToInt64(Execute(sql, readOnly: true), System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Runs SQL straight against the database file, as an operator's tool would.</summary>
+    /// <summary>Every row of a query, straight from the database, each as its values joined by commas (bytes in hex).</summary>
+    public List<string> Rows(string sql)
+    {
+        using var connection = TestStore.Open(DataDirectory, readOnly: true);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(string.Join(",", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i) switch
+            {
+                byte[] bytes => Convert.ToHexString(bytes),
+                var value => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+            })));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Runs SQL straight against the database, as an operator's tool would.</summary>
     public object? Execute(string sql, bool readOnly = false)
     {
-        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode={(readOnly ? "ReadOnly" : "ReadWrite")};Pooling=False");
-        connection.Open();
+        using var connection = TestStore.Open(DataDirectory, readOnly);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return command.ExecuteScalar();
@@ -188,6 +214,8 @@ public sealed class CaselineServer : WebApplicationFactory<Program>
         {
             return;
         }
+
+        TestStore.Forget(DataDirectory);
 
         try
         {

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Caseline.Messages;
 using Caseline.Messages.Json;
@@ -15,8 +13,8 @@ namespace Caseline.Server.Tests;
 /// </summary>
 public sealed class CrashTests
 {
-    private const string ClientSecret = "crash-client-secret-0123456789";
-    private const string OfficerPassword = "crash-officer-password";
+    private const string ClientSecret = ServerProcess.ClientSecret;
+    private const string OfficerPassword = ServerProcess.OfficerPassword;
 
     [Fact]
     public async Task Killing_the_server_at_random_moments_loses_nothing_acknowledged()
@@ -185,120 +183,5 @@ public sealed class CrashTests
 
         Assert.Equal(Enumerable.Range(1, feed.Count).Select(p => (long)p), feed.Select(m => m.Item1));
         return feed;
-    }
-
-    /// <summary>The server as its own process (the build's Caseline.Server.dll), started and killed by the test.</summary>
-    private sealed class ServerProcess(string dataDirectory, IReadOnlyDictionary<string, string>? settings = null) : IAsyncDisposable
-    {
-        private readonly int _port = FreePort();
-        private Process? _process;
-
-        public string Url => $"http://127.0.0.1:{_port}";
-
-        public async Task StartAsync(CancellationToken ct)
-        {
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Caseline.Server.dll"), "--urls", Url },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                Environment =
-                {
-                    ["ASPNETCORE_ENVIRONMENT"] = "Development", // bootstraps the demo agency, its API client and officer
-                    ["Caseline__DataDirectory"] = dataDirectory,
-                    ["Caseline__Bootstrap__DemoClientSecret"] = ClientSecret,
-                    ["Caseline__Bootstrap__DemoUserPassword"] = OfficerPassword,
-                    ["Caseline__Bootstrap__AdminPassword"] = OfficerPassword,
-                    ["Caseline__Identity__PasswordHashIterations"] = "1000",
-                    ["Caseline__Webhooks__AllowPrivateNetworks"] = "true",
-                    ["Caseline__Webhooks__PollInterval"] = "00:00:00.050",
-                    ["Caseline__Webhooks__Lease"] = "00:00:02",
-                    ["Logging__LogLevel__Default"] = "Warning",
-                },
-            };
-            foreach (var (key, value) in settings ?? new Dictionary<string, string>())
-            {
-                start.Environment[key] = value;
-            }
-
-            _process = Process.Start(start)!;
-            _process.OutputDataReceived += (_, _) => { };
-            _process.ErrorDataReceived += (_, _) => { };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-
-            using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (true)
-            {
-                Assert.False(_process.HasExited, "the server exited while starting");
-                try
-                {
-                    if ((await probe.GetAsync(Url + "/health", ct)).IsSuccessStatusCode)
-                    {
-                        return;
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                {
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "the server did not start");
-                await Task.Delay(50, ct);
-            }
-        }
-
-        /// <summary>SIGTERM, as an orchestrator stops a process; returns its exit code and how long it took to exit.</summary>
-        public async Task<(int ExitCode, TimeSpan Took)> TerminateAsync(CancellationToken ct)
-        {
-            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
-            using (var kill = Process.Start("kill", ["-TERM", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync(ct);
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(40));
-            await _process.WaitForExitAsync(timeout.Token);
-            var code = _process.ExitCode;
-            _process.Dispose();
-            _process = null;
-            return (code, stopwatch.Elapsed);
-        }
-
-        /// <summary>SIGKILL: no shutdown, no flush, as a power cut leaves a process.</summary>
-        public void Kill()
-        {
-            _process!.Kill();
-            _process.WaitForExit();
-            _process.Dispose();
-            _process = null;
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            if (_process is { HasExited: false })
-            {
-                Kill();
-            }
-
-            try
-            {
-                Directory.Delete(dataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-
-            return ValueTask.CompletedTask;
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 }

@@ -2,9 +2,12 @@ using Caseline.Messages;
 using Caseline.Messages.Json;
 using Caseline.Server.Clients;
 using Caseline.Server.Storage;
+#if !POSTGRES
 using Caseline.Server.Storage.Sqlite;
 using Caseline.Server.Webhooks;
 using Microsoft.Data.Sqlite;
+#endif
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Caseline.Server.Tests;
@@ -26,7 +29,7 @@ public abstract class StorageContractTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Database = CreateDatabase();
-        await new Migrator(Database, NullLogger<Migrator>.Instance).StartAsync(TestContext.Current.CancellationToken);
+        await Migrate(Database);
         _writes = new WriteQueue(Database, TimeProvider.System, new LogSignal(), NullLogger<WriteQueue>.Instance);
         await _writes.StartAsync(TestContext.Current.CancellationToken);
     }
@@ -36,6 +39,14 @@ public abstract class StorageContractTests : IAsyncLifetime
         await Writes.StopAsync(CancellationToken.None);
         Writes.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Migrates <paramref name="database"/> as a starting server does.</summary>
+    private protected static async Task Migrate(Database database)
+    {
+        using var node = new NodeIdentity(Path.Combine(Path.GetTempPath(), "caseline-storage", "node"), exclusive: false);
+        await new Migrator(database, node, new ServiceCollection().BuildServiceProvider(), NullLogger<Migrator>.Instance)
+            .StartAsync(TestContext.Current.CancellationToken);
     }
 
     private Task<long> NewAgency(string name) => Writes.RunAsync(scope =>
@@ -61,7 +72,7 @@ public abstract class StorageContractTests : IAsyncLifetime
     [Fact]
     public async Task Migrating_again_changes_nothing()
     {
-        await new Migrator(Database, NullLogger<Migrator>.Instance).StartAsync(TestContext.Current.CancellationToken);
+        await Migrate(Database);
 
         using var connection = Database.OpenReader();
         Assert.Equal(Database.Migrations.Count, connection.Scalar<long>("SELECT MAX(version) FROM schema_version"));
@@ -205,6 +216,7 @@ public abstract class StorageContractTests : IAsyncLifetime
     }
 }
 
+#if !POSTGRES
 public sealed class SqliteStorageContractTests : StorageContractTests
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "caseline-storage", Guid.NewGuid().ToString("N"));
@@ -246,7 +258,7 @@ public sealed class SqliteStorageContractTests : StorageContractTests
                 """);
         }
 
-        await new Migrator(old, NullLogger<Migrator>.Instance).StartAsync(TestContext.Current.CancellationToken);
+        await Migrate(old);
 
         // Heads: A's leased delivery (next due when its lease ends), B's retry, and A's first on the other endpoint.
         Assert.Equal(["1:0:0", "2:1:500", "3:0:0", "4:0:0", "5:1:70", "6:0:0", "7:1:0"], Heads(old));
@@ -336,3 +348,4 @@ public sealed class SqliteStorageContractTests : StorageContractTests
         Directory.Delete(_directory, recursive: true);
     }
 }
+#endif

@@ -148,16 +148,16 @@ public sealed class TenancyTests(CaselineServer server) : IClassFixture<Caseline
     {
         var tables = new[]
         {
-            "SELECT group_concat(client_id || first_name, '|') FROM (SELECT c.* FROM clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{0}' ORDER BY client_id)",
-            "SELECT group_concat(hex(details), '|') FROM (SELECT s.* FROM sections s JOIN agencies a ON a.id = s.agency_id WHERE a.name = '{0}' ORDER BY client_id, section, item_id)",
+            "SELECT c.client_id, c.first_name FROM clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{0}' ORDER BY c.client_id",
+            "SELECT s.details FROM sections s JOIN agencies a ON a.id = s.agency_id WHERE a.name = '{0}' ORDER BY s.client_id, s.section, s.item_id",
             "SELECT COUNT(*) FROM messages m JOIN agencies a ON a.id = m.agency_id WHERE a.name = '{0}'",
-            "SELECT group_concat(url || enabled || secret, '|') FROM webhook_endpoints w JOIN agencies a ON a.id = w.agency_id WHERE a.name = '{0}'",
-            "SELECT group_concat(d.id || ':' || d.attempt_base, '|') FROM deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN agencies a ON a.id = w.agency_id WHERE a.name = '{0}'",
-            "SELECT group_concat(login || role || disabled || password_hash, '|') FROM users u JOIN agencies a ON a.id = u.agency_id WHERE a.name = '{0}'",
-            "SELECT group_concat(c.client_id || c.name || c.disabled || c.secret_hash, '|') FROM api_clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{0}'",
-            "SELECT group_concat(value, '|') FROM lookups l JOIN agencies a ON a.id = l.agency_id WHERE a.name = '{0}'",
-            "SELECT group_concat(s.id || s.state, '|') FROM sync_jobs s JOIN agencies a ON a.id = s.agency_id WHERE a.name = '{0}' AND s.state = 'Completed'",
+            "SELECT w.url, w.enabled, w.secret FROM webhook_endpoints w JOIN agencies a ON a.id = w.agency_id WHERE a.name = '{0}' ORDER BY w.id",
+            "SELECT d.id, d.attempt_base FROM deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN agencies a ON a.id = w.agency_id WHERE a.name = '{0}' ORDER BY d.id",
+            "SELECT u.login, u.role, u.disabled, u.password_hash FROM users u JOIN agencies a ON a.id = u.agency_id WHERE a.name = '{0}' ORDER BY u.login",
+            "SELECT c.client_id, c.name, c.disabled, c.secret_hash FROM api_clients c JOIN agencies a ON a.id = c.agency_id WHERE a.name = '{0}' ORDER BY c.client_id",
+            "SELECT l.value FROM lookups l JOIN agencies a ON a.id = l.agency_id WHERE a.name = '{0}' ORDER BY l.kind, l.sort",
+            "SELECT s.id, s.state FROM sync_jobs s JOIN agencies a ON a.id = s.agency_id WHERE a.name = '{0}' AND s.state = 'Completed' ORDER BY s.id",
         };
-        return string.Join("\n", tables.Select(sql => server.Execute(string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, agency), readOnly: true)?.ToString()));
+        return string.Join("\n", tables.Select(sql => string.Join("|", server.Rows(string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, agency)))));
     }
 }

@@ -100,20 +100,11 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
 
     private void Append(string clientId, SectionDetails details, ChangeVerb verb)
     {
-        // The counter row is updated in the writing transaction, so positions are gap-free and in commit order.
-        var position = scope.Scalar<long>(
-            "UPDATE agencies SET last_position = last_position + 1 WHERE id = @agency RETURNING last_position", ("@agency", agencyId));
+        // The message gets its position when the batch commits: see WriteScope.AssignPositions.
         var message = ClientMessage.Create(clientId, details, verb, scope.Now, updatedBy);
-        scope.Execute(
-            """
-            INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body, origin, trace)
-            VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body, @origin, @trace)
-            """, ("@agency", agencyId), ("@position", position), ("@client", clientId), ("@subType", details.SubType),
-            ("@activity", message.Activity.Identifier.ToString("D")), ("@origin", origin), ("@trace", scope.Trace),
-            ("@occurredOn", scope.Now.UtcTicks), ("@body", MessageWriter.ToUtf8Bytes(message)));
+        scope.Append(new AppendedMessage(
+            agencyId, clientId, details.SubType, message.Activity.Identifier.ToString("D"), scope.Now, MessageWriter.ToUtf8Bytes(message), origin, scope.Trace));
         MessagesWritten++;
-        scope.MessagesAppended = true;
-        scope.Appended.Add((agencyId, details.SubType));
 
         // The client row keeps what listing and search filter on: names, status, caseload and officer.
         var removed = verb == ChangeVerb.Removed;

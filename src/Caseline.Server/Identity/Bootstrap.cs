@@ -31,6 +31,7 @@ internal sealed partial class Bootstrap(
 
         var created = await writes.RunAsync(scope =>
         {
+            scope.Database.LockNamed(scope, "bootstrap");
             if (scope.Scalar<long>("SELECT COUNT(*) FROM users") > 0)
             {
                 return false;

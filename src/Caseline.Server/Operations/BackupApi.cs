@@ -28,6 +28,13 @@ internal static partial class BackupApi
     private static async Task<Results<Ok<BackupResult>, ProblemHttpResult>> Backup(
         Database database, IOptions<CaselineOptions> options, TimeProvider clock, ILogger<BackupResult> logger, CancellationToken ct)
     {
+        if (database.IsShared)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status501NotImplemented, title: "This store is backed up by the database server.",
+                detail: "On PostgreSQL, back up with pg_dump or continuous WAL archiving; see the README.");
+        }
+
         if (!await OneAtATime.WaitAsync(0, ct))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A backup is already running.");

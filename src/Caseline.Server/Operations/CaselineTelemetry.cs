@@ -49,13 +49,13 @@ internal sealed class CaselineTelemetry
             "s", "Age of each endpoint's oldest open delivery");
     }
 
-    public void Committed(int units, TimeSpan duration, List<(long Agency, string SubType)> appended)
+    public void Committed(int units, TimeSpan duration, List<AppendedMessage> appended)
     {
         _batchSize.Record(units);
         _commitDuration.Record(duration.TotalSeconds);
-        foreach (var (agency, subType) in appended)
+        foreach (var message in appended)
         {
-            _appended.Add(1, new KeyValuePair<string, object?>("agency", AgencyName(agency)), new KeyValuePair<string, object?>("sub_type", subType));
+            _appended.Add(1, new KeyValuePair<string, object?>("agency", AgencyName(message.Agency)), new KeyValuePair<string, object?>("sub_type", message.SubType));
         }
     }
 

@@ -39,7 +39,7 @@ internal sealed record RetentionSweep(long Delivered, long Failed, int SpoolFile
 /// unfinished job owns (a job deletes its own when it ends; this catches an upload cut off before its job).
 /// </summary>
 internal sealed partial class RetentionSweeper(
-    Database database, WriteQueue writes, SyncJobRunner jobs, TimeProvider clock, IOptions<RetentionOptions> options, ILogger<RetentionSweeper> logger) : BackgroundService
+    Database database, WriteQueue writes, SyncJobRunner jobs, ClusterLease leader, TimeProvider clock, IOptions<RetentionOptions> options, ILogger<RetentionSweeper> logger) : BackgroundService
 {
     /// <summary>A spool file younger than this may belong to an upload still being received.</summary>
     private static readonly TimeSpan SpoolGrace = TimeSpan.FromHours(6);
@@ -51,7 +51,10 @@ internal sealed partial class RetentionSweeper(
         {
             try
             {
-                var swept = await SweepAsync(stoppingToken);
+                // Deliveries are pruned by one process of those sharing the store (the lease outlives a missed tick, so the
+                // holder keeps it); each process deletes the spool files of its own data folder.
+                var leading = await leader.HoldAsync("retention", (2 * options.Value.Interval) + TimeSpan.FromMinutes(1), stoppingToken);
+                var swept = await SweepAsync(stoppingToken, pruneDeliveries: leading);
                 if (swept.Delivered + swept.Failed + swept.SpoolFiles > 0)
                 {
                     LogSwept(swept.Delivered, swept.Failed, swept.SpoolFiles);
@@ -65,11 +68,11 @@ internal sealed partial class RetentionSweeper(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    public async Task<RetentionSweep> SweepAsync(CancellationToken ct)
+    public async Task<RetentionSweep> SweepAsync(CancellationToken ct, bool pruneDeliveries = true)
     {
         var now = clock.GetUtcNow();
-        var delivered = await PruneAsync("Delivered", now - options.Value.Delivered, ct);
-        var failed = await PruneAsync("Failed", now - options.Value.Failed, ct);
+        var delivered = pruneDeliveries ? await PruneAsync("Delivered", now - options.Value.Delivered, ct) : 0;
+        var failed = pruneDeliveries ? await PruneAsync("Failed", now - options.Value.Failed, ct) : 0;
         return new RetentionSweep(delivered, failed, DeleteOrphanedSpoolFiles(now));
     }
 

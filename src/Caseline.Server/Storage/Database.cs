@@ -32,4 +32,88 @@ internal abstract class Database
 
     /// <summary>Whether <paramref name="exception"/> says the disk is full (the store's own code, or a file's ENOSPC / ERROR_DISK_FULL).</summary>
     public virtual bool IsOutOfSpace(Exception exception) => exception is IOException { HResult: 28 or unchecked((int)0x80070070) };
+
+    /// <summary>Whether <paramref name="exception"/> says the store could not be reached (a database server restarting, a lost connection).</summary>
+    public virtual bool IsUnavailable(Exception exception) => false;
+
+    /// <summary>
+    /// Whether a failed batch may simply run again: the database chose it as a deadlock's victim, or could not serialise it.
+    /// A store with one writer has neither.
+    /// </summary>
+    public virtual bool IsTransient(Exception exception) => false;
+
+    /// <summary>Whether several processes may share this store (and so must claim work from each other).</summary>
+    public virtual bool IsShared => false;
+
+    /// <summary>
+    /// Holds the schema lock on <paramref name="connection"/> until the result is disposed, so that processes
+    /// starting at once migrate one after another. A store with one process needs none.
+    /// </summary>
+    public virtual IDisposable LockSchema(DbConnection connection) => NoLock.Instance;
+
+    /// <summary>
+    /// The clause that locks the rows a <c>SELECT</c> returns for the rest of the transaction and skips rows that
+    /// another writer holds (with a leading space), naming the table alias to lock; empty where writers never overlap.
+    /// </summary>
+    public virtual string SkipLocked(string alias) => "";
+
+    /// <summary>
+    /// Serialises, across processes and until the transaction ends, the writers of the same webhook streams (an endpoint
+    /// and a client: one that finishes a stream's head and one that appends to its tail must not miss each other).
+    /// <paramref name="endpoints"/> are taken shared (many writers of one endpoint's streams go on together, while
+    /// <see cref="LockEndpoint"/> waits), then <paramref name="streams"/> exclusively; both in ascending order, so two
+    /// writers never deadlock on them. A store with one writer needs neither.
+    /// </summary>
+    public virtual void LockStreams(WriteScope scope, IReadOnlyCollection<string> endpoints, IReadOnlyCollection<long> streams)
+    {
+    }
+
+    /// <summary>
+    /// Serialises one piece of work across processes until the transaction ends: a unit that checks and then inserts
+    /// (the first start's bootstrap) takes it first, so that two processes starting at once do it once.
+    /// </summary>
+    public virtual void LockNamed(WriteScope scope, string name)
+    {
+    }
+
+    /// <summary>Takes all of an endpoint's streams at once (putting failed deliveries back sets every head afresh).</summary>
+    public virtual void LockEndpoint(WriteScope scope, string endpointId)
+    {
+    }
+
+    /// <summary>How far the database's clock is ahead of this machine's (all processes then agree on one clock); zero for an embedded store.</summary>
+    public virtual TimeSpan ClockOffset(DbConnection connection) => TimeSpan.Zero;
+
+    /// <summary>Stores a batch's messages for one agency, the first at <paramref name="firstPosition"/> and the rest after it.</summary>
+    public virtual void InsertMessages(WriteScope scope, long firstPosition, IReadOnlyList<AppendedMessage> messages)
+    {
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            scope.Execute(
+                """
+                INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body, origin, trace)
+                VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body, @origin, @trace)
+                """, ("@agency", message.Agency), ("@position", firstPosition + i), ("@client", message.ClientId), ("@subType", message.SubType),
+                ("@activity", message.ActivityId), ("@origin", message.Origin), ("@trace", message.Trace),
+                ("@occurredOn", message.OccurredOn.UtcTicks), ("@body", message.Body));
+        }
+    }
+
+    /// <summary>
+    /// Called in a batch that appended messages, before it commits: a shared store tells the other processes' feed
+    /// readers and dispatchers (this process pulses its own <see cref="LogSignal"/> after the commit).
+    /// </summary>
+    public virtual void LogGrew(WriteScope scope)
+    {
+    }
+
+    private sealed class NoLock : IDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -1,20 +1,62 @@
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+
 namespace Caseline.Server.Storage;
 
-/// <summary>Creates or upgrades the schema at start, before the server takes traffic.</summary>
-internal sealed partial class Migrator(Database database, ILogger<Migrator> logger) : IHostedService
+/// <summary>
+/// Creates or upgrades the schema at start, before the server takes traffic. Processes sharing a store migrate
+/// under its schema lock, one after another: the first migrates and the rest find nothing left to do.
+/// </summary>
+internal sealed partial class Migrator(Database database, NodeIdentity node, IServiceProvider services, ILogger<Migrator> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await using var connection = database.OpenWriter();
+        if (node.Conflict is { } conflict)
+        {
+            LogNodeTaken(conflict);
+            throw new StorageStartupException();
+        }
+
+        try
+        {
+            await Task.Run(() => Migrate(cancellationToken), cancellationToken);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or StorageStartupException))
+        {
+            // One line that says what is wrong, never a stack trace: this is almost always configuration (an unreachable
+            // host, a wrong password, a missing database). The message is the driver's; it names no password.
+            LogUnavailable(database.Provider, e);
+            throw new StorageStartupException();
+        }
+    }
+
+    private void Migrate(CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenWriter();
+        using var schemaLock = database.LockSchema(connection);
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         var current = connection.Scalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
+        if (current > database.Migrations.Count)
+        {
+            LogTooNew(database.Provider, current, database.Migrations.Count);
+            throw new StorageStartupException();
+        }
+
         for (var version = (int)current + 1; version <= database.Migrations.Count; version++)
         {
-            await using var transaction = database.BeginWrite(connection);
+            cancellationToken.ThrowIfCancellationRequested();
+            using var transaction = database.BeginWrite(connection);
             connection.Execute(database.Migrations[version - 1], transaction);
             connection.Execute("INSERT INTO schema_version (version) VALUES (@version)", transaction, ("@version", version));
-            await transaction.CommitAsync(cancellationToken);
+            transaction.Commit();
             LogMigrated(database.Provider, version);
+        }
+
+        if (database.IsShared && services.GetService<IKeyManager>() is { } keys && keys.GetAllKeys().Count == 0)
+        {
+            // The first process makes the shared key ring's first key while it holds the schema lock: processes starting
+            // together would otherwise each make one and, for a while, not read each other's tokens.
+            var now = DateTimeOffset.UtcNow;
+            keys.CreateNewKey(now, now.AddDays(90));
         }
     }
 
@@ -22,4 +64,22 @@ internal sealed partial class Migrator(Database database, ILogger<Migrator> logg
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Storage ({Provider}) migrated to schema version {Version}")]
     private partial void LogMigrated(string provider, int version);
+
+    private void LogUnavailable(string provider, Exception e)
+    {
+        var error = e.GetType().Name;
+        LogUnavailable(provider, error, e.Message);
+    }
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Critical, Message = "Storage ({Provider}) cannot be used: {Error}: {Reason} The server stops; check Caseline:Storage.")]
+    private partial void LogUnavailable(string provider, string error, string reason);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "This process cannot start: {Conflict}.")]
+    private partial void LogNodeTaken(string conflict);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Critical, Message = "Storage ({Provider}) has schema version {Current}, newer than this build's {Known}: a newer Caseline migrated it. The server stops; run that version or newer.")]
+    private partial void LogTooNew(string provider, long current, int known);
 }
+
+/// <summary>The store could not be opened or migrated; the reason is logged already, and the server exits with a non-zero code.</summary>
+internal sealed class StorageStartupException() : Exception("The store could not be opened or migrated; see the log line before this.");

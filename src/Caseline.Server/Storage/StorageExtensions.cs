@@ -1,4 +1,5 @@
 using Caseline.Server.Clients;
+using Caseline.Server.Storage.Postgres;
 using Caseline.Server.Storage.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -6,18 +7,44 @@ namespace Caseline.Server.Storage;
 
 internal static class StorageExtensions
 {
-    /// <summary>The store, its schema migration (run before traffic), its WAL checkpointer, the group-commit writer, and a full disk answered 503.</summary>
-    public static IServiceCollection AddStorage(this IServiceCollection services)
+    /// <summary>
+    /// The store named by <c>Caseline:Storage:Provider</c>, its schema migration (run before traffic), the group-commit
+    /// writer, leader rows, and a full disk or an unreachable database answered 503; SQLite adds its WAL checkpointer, PostgreSQL its listener for
+    /// other processes' commits.
+    /// </summary>
+    public static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(sp => new SqliteDatabase(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DatabasePath));
-        services.AddSingleton<Database>(sp => sp.GetRequiredService<SqliteDatabase>());
-        services.AddHostedService<Checkpointer>();
+        var storage = StorageOptions.From(configuration);
+        // Migrate first: every other hosted service may read the store as it starts.
         services.AddHostedService<Migrator>();
+        switch (storage.Provider.ToLowerInvariant())
+        {
+            case "sqlite":
+                services.AddSingleton(sp => new SqliteDatabase(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DatabasePath));
+                services.AddSingleton<Database>(sp => sp.GetRequiredService<SqliteDatabase>());
+                services.AddHostedService<Checkpointer>();
+                break;
+            case "postgres" or "postgresql":
+                if (string.IsNullOrWhiteSpace(storage.ConnectionString))
+                {
+                    throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions), ["Caseline:Storage:ConnectionString is required for the postgres provider."]);
+                }
+
+                services.AddSingleton(_ => new PostgresDatabase(storage.ConnectionString));
+                services.AddSingleton<Database>(sp => sp.GetRequiredService<PostgresDatabase>());
+                services.AddHostedService<LogListener>();
+                break;
+            default:
+                throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions), [$"Caseline:Storage:Provider must be sqlite or postgres, not '{storage.Provider}'."]);
+        }
+
+        services.AddSingleton(sp => new NodeIdentity(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DataDirectory, exclusive: storage.IsPostgres));
         services.AddSingleton<LogSignal>();
         services.AddSingleton<WriteQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteQueue>());
+        services.AddSingleton<ClusterLease>();
         services.AddSingleton<ProfileQueries>();
-        services.AddExceptionHandler<OutOfSpaceHandler>();
+        services.AddExceptionHandler<StoreFailureHandler>();
         return services;
     }
 }

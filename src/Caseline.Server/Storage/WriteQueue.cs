@@ -21,11 +21,11 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
     /// <summary>The commit time of every change in this batch; never earlier than the previous batch's.</summary>
     public DateTimeOffset Now { get; } = now;
 
-    /// <summary>Set by a unit that appended to a message log, so that readers waiting on the log are woken after the commit.</summary>
-    public bool MessagesAppended { get; set; }
-
-    /// <summary>The agency and section of each message the batch's committed units appended, for the metrics.</summary>
-    public List<(long Agency, string SubType)> Appended { get; } = [];
+    /// <summary>
+    /// The messages the batch's units appended, in the order they were appended. They get their positions, and are
+    /// inserted, when the batch is about to commit (<see cref="AssignPositions"/>); a unit that fails takes its own back out.
+    /// </summary>
+    public List<AppendedMessage> Appended { get; } = [];
 
     /// <summary>The running unit's span (W3C id) when tracing is on, stored with its messages so deliveries link back to it.</summary>
     public string? Trace { get; set; }
@@ -39,7 +39,40 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
     /// <summary>Runs a query; dispose the reader (not the command) when done.</summary>
     public DbDataReader Query(string text, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
         statements.Get(text, Transaction, parameters).ExecuteReader();
+
+    /// <summary>Appends a message to its agency's log; it is stored, with its position, just before the batch commits.</summary>
+    public void Append(AppendedMessage message) => Appended.Add(message);
+
+    /// <summary>
+    /// Gives the batch's messages their positions and stores them: per agency, in ascending agency order, one bump of
+    /// the agency's counter row for all of its messages. The counter rows are taken last, and always in the same order,
+    /// so two writers (processes sharing one PostgreSQL) never deadlock on them, and each holds them only for the
+    /// moment before its commit. A writer that bumped a counter holds its row lock until it commits, and a database
+    /// makes a commit visible before it lets the lock go: positions are gap-free and in commit order, and a reader
+    /// that sees position n sees every position below it.
+    /// </summary>
+    internal void AssignPositions()
+    {
+        if (Appended.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var agency in Appended.Select(m => m.Agency).Distinct().Order())
+        {
+            var messages = Appended.Where(m => m.Agency == agency).ToList();
+            var last = Scalar<long>(
+                "UPDATE agencies SET last_position = last_position + @count WHERE id = @agency RETURNING last_position",
+                ("@agency", agency), ("@count", messages.Count));
+            Database.InsertMessages(this, last - messages.Count + 1, messages);
+        }
+
+        Database.LogGrew(this);
+    }
 }
+
+/// <summary>A message a unit appended, not yet given its position.</summary>
+internal sealed record AppendedMessage(long Agency, string ClientId, string SubType, string ActivityId, DateTimeOffset OccurredOn, byte[] Body, string Origin, string? Trace);
 
 /// <summary>
 /// Wakes whoever waits for the log to grow (long-polling feed readers, the webhook dispatcher) once a
@@ -72,7 +105,15 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    /// <summary>How many times a batch the database chose as a deadlock victim (or could not serialise) runs again before its units fail.</summary>
+    private const int TransientRetries = 5;
+
+    /// <summary>How often the offset to the database's clock is measured again.</summary>
+    private static readonly TimeSpan ClockCheckInterval = TimeSpan.FromSeconds(10);
+
     private DateTimeOffset _lastCommit = DateTimeOffset.MinValue;
+    private TimeSpan _clockOffset;
+    private long _clockCheckedAt;
     private long _commits;
     private long _units;
 
@@ -121,31 +162,46 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                     batch.Add(work);
                 }
 
-                try
+                for (var attempt = 1; ; attempt++)
                 {
-                    if (connection is null)
+                    try
                     {
-                        connection = database.OpenWriter();
-                        statements = new StatementCache(connection);
-                    }
+                        if (connection is null)
+                        {
+                            connection = database.OpenWriter();
+                            statements = new StatementCache(connection);
+                            _clockCheckedAt = 0;
+                        }
 
-                    Commit(connection, statements!, batch);
-                    statements!.Trim();
-                }
-                catch (Exception e)
-                {
-                    LogBatchFailed(e, batch.Count);
-                    foreach (var work in batch)
+                        MeasureClock(connection);
+                        Commit(connection, statements!, batch);
+                        statements!.Trim();
+                        break;
+                    }
+                    catch (Exception e)
                     {
-                        work.Fail(e);
-                        work.Complete();
-                    }
+                        // The connection may be unusable after a failed commit: start afresh next time.
+                        statements?.Dispose();
+                        statements = null;
+                        connection?.Dispose();
+                        connection = null;
+                        if (database.IsTransient(e) && attempt < TransientRetries)
+                        {
+                            // Nothing of it was committed: the same units run again, in a new transaction.
+                            LogBatchRetried(batch.Count, attempt);
+                            batch.ForEach(work => work.Reset());
+                            continue;
+                        }
 
-                    // The connection may be unusable after a failed commit: start afresh next time.
-                    statements?.Dispose();
-                    statements = null;
-                    connection?.Dispose();
-                    connection = null;
+                        LogBatchFailed(e, batch.Count);
+                        foreach (var work in batch)
+                        {
+                            work.Fail(e);
+                            work.Complete();
+                        }
+
+                        break;
+                    }
                 }
 
                 batch.Clear();
@@ -158,10 +214,26 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         }
     }
 
+    /// <summary>
+    /// A shared database is the one clock every process agrees on (leases, due times); this process's clock is
+    /// corrected by its offset to it, measured against the system clock every few seconds. A test's own
+    /// <see cref="TimeProvider"/> keeps working: the offset is the machine's, not the provider's.
+    /// </summary>
+    private void MeasureClock(DbConnection connection)
+    {
+        if (_clockCheckedAt != 0 && Stopwatch.GetElapsedTime(_clockCheckedAt) < ClockCheckInterval)
+        {
+            return;
+        }
+
+        _clockOffset = database.ClockOffset(connection);
+        _clockCheckedAt = Stopwatch.GetTimestamp();
+    }
+
     private void Commit(DbConnection connection, StatementCache statements, List<Work> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        var now = clock.GetUtcNow();
+        var now = clock.GetUtcNow() + _clockOffset;
         _lastCommit = now = now > _lastCommit ? now : _lastCommit;
         List<Activity>? spans = null;
         try
@@ -190,7 +262,7 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                     batch[i].Run(scope);
                     scope.Execute("RELEASE SAVEPOINT unit");
                 }
-                catch (Exception e)
+                catch (Exception e) when (!database.IsTransient(e))
                 {
                     scope.Execute("ROLLBACK TO SAVEPOINT unit");
                     scope.Execute("RELEASE SAVEPOINT unit");
@@ -200,11 +272,12 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                 }
             }
 
+            scope.AssignPositions();
             transaction.Commit();
             Interlocked.Increment(ref _commits);
             Interlocked.Add(ref _units, batch.Count);
             telemetry?.Committed(batch.Count, Stopwatch.GetElapsedTime(started), scope.Appended);
-            if (scope.MessagesAppended)
+            if (scope.Appended.Count > 0)
             {
                 signal.Pulse();
             }
@@ -220,6 +293,9 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         }
     }
 
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "A write batch of {Count} units was rolled back by the database (a deadlock or a serialisation conflict) and runs again (attempt {Attempt})")]
+    private partial void LogBatchRetried(int count, int attempt);
+
     [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "A write batch of {Count} units failed to commit; each unit was answered with the error")]
     private partial void LogBatchFailed(Exception exception, int count);
 
@@ -233,6 +309,9 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         public abstract void Fail(Exception exception);
 
         public abstract void Complete();
+
+        /// <summary>Forgets the result and error of a run whose batch was rolled back, before it runs again.</summary>
+        public abstract void Reset();
     }
 
     private sealed class Work<T>(Func<WriteScope, T> work) : Work
@@ -245,6 +324,12 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         public override void Run(WriteScope scope) => _result = work(scope);
 
         public override void Fail(Exception exception) => _error ??= exception;
+
+        public override void Reset()
+        {
+            _result = default;
+            _error = null;
+        }
 
         public override void Complete()
         {

@@ -36,7 +36,7 @@ internal static class BulkSyncApi
     }
 
     private static async Task<Results<Accepted<SyncJob>, ProblemHttpResult>> Upload(
-        Caller caller, HttpRequest request, WriteQueue writes, Database database, SyncJobRunner runner, IOptions<CaselineOptions> options, CancellationToken ct)
+        Caller caller, HttpRequest request, WriteQueue writes, Database database, SyncJobRunner runner, NodeIdentity node, IOptions<CaselineOptions> options, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim();
         if (!MediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
@@ -72,7 +72,7 @@ internal static class BulkSyncApi
 
         await writes.RunAsync(scope =>
         {
-            SyncJobs.Insert(scope, id, new JobOwner(caller.AgencyId, caller.Login, caller.Origin), lines);
+            SyncJobs.Insert(scope, id, new JobOwner(caller.AgencyId, caller.Login, caller.Origin), lines, node.Node);
             return true;
         }, ct);
         runner.Wake();

@@ -76,11 +76,15 @@ internal static class SyncJobs
         return jobs;
     }
 
-    /// <summary>The oldest job not yet finished, with who uploaded it; a restarted server resumes it.</summary>
-    public static (SyncJob Job, JobOwner Owner)? NextUnfinished(DbConnection connection)
+    /// <summary>
+    /// The oldest job not yet finished whose upload is spooled on <paramref name="node"/> (jobs from before nodes were
+    /// recorded are every node's: there was one), with who uploaded it; a restarted server resumes it.
+    /// </summary>
+    public static (SyncJob Job, JobOwner Owner)? NextUnfinished(DbConnection connection, string node)
     {
         using var command = connection.Command(
-            $"SELECT {Columns}, agency_id, updated_by, origin FROM sync_jobs WHERE state IN ('{SyncJobState.Queued}', '{SyncJobState.Running}') ORDER BY created_at LIMIT 1");
+            $"SELECT {Columns}, agency_id, updated_by, origin FROM sync_jobs WHERE state IN ('{SyncJobState.Queued}', '{SyncJobState.Running}') AND owner IN ('', @node) ORDER BY created_at LIMIT 1",
+            null, ("@node", node));
         using var reader = command.ExecuteReader();
         return reader.Read() ? (Read(reader), new JobOwner(reader.GetInt64(15), reader.GetString(16), reader.GetString(17))) : null;
     }
@@ -99,11 +103,12 @@ internal static class SyncJobs
         return ids;
     }
 
-    public static void Insert(WriteScope scope, string id, JobOwner owner, long totalLines) =>
+    /// <summary>Queues a job whose upload is spooled in <paramref name="node"/>'s data folder: only that node runs it.</summary>
+    public static void Insert(WriteScope scope, string id, JobOwner owner, long totalLines, string node) =>
         scope.Execute(
-            "INSERT INTO sync_jobs (id, agency_id, state, updated_by, origin, created_at, total_lines) VALUES (@id, @agency, @state, @by, @origin, @now, @total)",
+            "INSERT INTO sync_jobs (id, agency_id, state, updated_by, origin, created_at, total_lines, owner) VALUES (@id, @agency, @state, @by, @origin, @now, @total, @node)",
             ("@id", id), ("@agency", owner.AgencyId), ("@state", SyncJobState.Queued), ("@by", owner.Login), ("@origin", owner.Origin),
-            ("@now", scope.Now.UtcTicks), ("@total", totalLines));
+            ("@now", scope.Now.UtcTicks), ("@total", totalLines), ("@node", node));
 
     public static void Start(WriteScope scope, string id) =>
         scope.Execute(

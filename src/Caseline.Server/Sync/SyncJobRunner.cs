@@ -10,12 +10,12 @@ using Microsoft.Extensions.Options;
 namespace Caseline.Server.Sync;
 
 /// <summary>
-/// Runs bulk sync jobs one at a time, oldest first. Lines are parsed and validated outside the writer,
+/// Runs this node's bulk sync jobs (their uploads are spooled in its data folder) one at a time, oldest first. Lines are parsed and validated outside the writer,
 /// then applied a batch at a time; each batch commits together with the job's counters and its line
 /// position, so a restarted server resumes exactly where the last commit left off and counts nothing twice.
 /// </summary>
 internal sealed partial class SyncJobRunner(
-    Database database, WriteQueue writes, TimeProvider clock, IOptions<CaselineOptions> options, ILogger<SyncJobRunner> logger, CaselineTelemetry telemetry) : BackgroundService
+    Database database, WriteQueue writes, NodeIdentity node, TimeProvider clock, IOptions<CaselineOptions> options, ILogger<SyncJobRunner> logger, CaselineTelemetry telemetry) : BackgroundService
 {
     private const int ProfilesPerBatch = 200;
 
@@ -39,7 +39,7 @@ internal sealed partial class SyncJobRunner(
                 (SyncJob Job, JobOwner Owner)? next;
                 using (var connection = database.OpenReader())
                 {
-                    next = SyncJobs.NextUnfinished(connection);
+                    next = SyncJobs.NextUnfinished(connection, node.Node);
                 }
 
                 if (next is { } work)

@@ -60,7 +60,7 @@ internal sealed partial class WebhookDispatcher(
     private readonly ConcurrentQueue<Claimed> _ready = new();
 
     /// <summary>Deliveries this process has leased and not yet recorded an outcome for: handed back at shutdown.</summary>
-    private readonly ConcurrentDictionary<long, byte> _leased = new();
+    private readonly ConcurrentDictionary<long, long> _leased = new();
     private int _inFlight;
     private int _firstEndpoint;
 
@@ -93,8 +93,12 @@ internal sealed partial class WebhookDispatcher(
                 var capacity = 2 * options.Value.MaxConcurrency - Volatile.Read(ref _inFlight) - _ready.Count;
                 var (fannedOut, claimed) = await writes.RunAsync(scope =>
                 {
+                    // Reading what to fan out takes no locks; the streams both steps write are locked next, before any row
+                    // is, so that no process waits for another while holding what that one waits for.
+                    var fanOut = NewMessages(scope);
+                    LockStreams(scope, outcomes, fanOut);
                     Record(scope, outcomes);
-                    return (Enqueue(scope), capacity > 0 ? Claim(scope, capacity) : []);
+                    return (Enqueue(scope, fanOut), capacity > 0 ? Claim(scope, capacity) : []);
                 }, stoppingToken);
 
                 foreach (var outcome in outcomes)
@@ -104,7 +108,7 @@ internal sealed partial class WebhookDispatcher(
 
                 foreach (var delivery in claimed)
                 {
-                    _leased[delivery.Id] = 0;
+                    _leased[delivery.Id] = delivery.LeaseToken;
                     _ready.Enqueue(delivery);
                 }
 
@@ -144,7 +148,7 @@ internal sealed partial class WebhookDispatcher(
             _leased.TryRemove(outcome.Delivery.Id, out _);
         }
 
-        var leased = _leased.Keys.ToList();
+        var leased = _leased.Select(lease => (lease.Key, lease.Value)).ToList();
         if (outcomes.Count == 0 && leased.Count == 0)
         {
             return;
@@ -155,11 +159,11 @@ internal sealed partial class WebhookDispatcher(
             await writes.RunAsync(scope =>
             {
                 Record(scope, outcomes);
-                foreach (var id in leased)
+                foreach (var (id, token) in leased)
                 {
                     scope.Execute(
-                        $"UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN '{DeliveryState.Pending}' ELSE '{DeliveryState.Retrying}' END, lease_until = NULL, next_attempt_at = @now WHERE id = @id AND state = '{DeliveryState.InFlight}'",
-                        ("@id", id), ("@now", scope.Now.UtcTicks));
+                        $"UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN '{DeliveryState.Pending}' ELSE '{DeliveryState.Retrying}' END, lease_until = NULL, lease_token = NULL, next_attempt_at = @now WHERE id = @id AND state = '{DeliveryState.InFlight}' AND lease_token = @token",
+                        ("@id", id), ("@token", token), ("@now", scope.Now.UtcTicks));
                 }
 
                 return true;
@@ -220,12 +224,13 @@ internal sealed partial class WebhookDispatcher(
     }
 
     /// <summary>
-    /// Creates a delivery for every new message each enabled endpoint wants, up to <see cref="EnqueueBatch"/>
-    /// messages per endpoint; returns how many messages it went through, wanted or not.
+    /// The next messages (up to <see cref="EnqueueBatch"/>) of each enabled endpoint that has not fanned its agency's log
+    /// out to its end; read without locks. Every position up to <c>last_position</c> is committed (positions are given in
+    /// commit order), so no watermark is needed.
     /// </summary>
-    private static int Enqueue(WriteScope scope)
+    private static List<FanOut> NewMessages(WriteScope scope)
     {
-        var endpoints = new List<(string Id, long Agency, IReadOnlyList<string>? SubTypes, long Through)>();
+        var endpoints = new List<FanOut>();
         using (var reader = scope.Query(
             """
             SELECT e.id, e.agency_id, e.sub_types, e.enqueued_through
@@ -235,43 +240,90 @@ internal sealed partial class WebhookDispatcher(
         {
             while (reader.Read())
             {
-                endpoints.Add((reader.GetString(0), reader.GetInt64(1), WebhookStore.ParseSubTypes(reader.NullableString(2)), reader.GetInt64(3)));
+                endpoints.Add(new FanOut(reader.GetString(0), reader.GetInt64(1), WebhookStore.ParseSubTypes(reader.NullableString(2)), reader.GetInt64(3)));
             }
         }
 
-        var fannedOut = 0;
         foreach (var endpoint in endpoints)
         {
-            // Inside the writer every position up to last_position is committed, so no watermark is needed here.
-            var through = endpoint.Through;
-            var considered = 0;
-            using (var reader = scope.Query(
+            using var reader = scope.Query(
                 "SELECT position, client_id, sub_type FROM messages WHERE agency_id = @agency AND position > @through ORDER BY position LIMIT @limit",
-                ("@agency", endpoint.Agency), ("@through", endpoint.Through), ("@limit", EnqueueBatch)))
+                ("@agency", endpoint.Agency), ("@through", endpoint.Through), ("@limit", EnqueueBatch));
+            while (reader.Read())
             {
-                while (reader.Read())
+                endpoint.Messages.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        return endpoints;
+    }
+
+    /// <summary>Locks the streams this round writes: those whose head it records an answer for, and those it appends to.</summary>
+    private static void LockStreams(WriteScope scope, List<Outcome> outcomes, List<FanOut> fanOut)
+    {
+        if (!scope.Database.IsShared)
+        {
+            return;
+        }
+
+        var endpoints = new HashSet<string>(StringComparer.Ordinal);
+        var streams = new HashSet<long>();
+        foreach (var outcome in outcomes)
+        {
+            endpoints.Add(outcome.Delivery.EndpointId);
+            streams.Add(StreamKey.Of(outcome.Delivery.EndpointId, outcome.Delivery.ClientId));
+        }
+
+        foreach (var endpoint in fanOut)
+        {
+            endpoints.Add(endpoint.Id);
+            foreach (var (_, client, subType) in endpoint.Messages)
+            {
+                if (endpoint.Wants(subType))
                 {
-                    considered++;
-                    through = reader.GetInt64(0);
-                    if (endpoint.SubTypes is null || endpoint.SubTypes.Contains(reader.GetString(2), StringComparer.Ordinal))
-                    {
-                        // New positions are the highest, so the new delivery heads its stream exactly when nothing else is open in it.
-                        scope.Execute(
-                            $"""
-                            INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at, head)
-                            VALUES (@endpoint, @position, @client, 'Pending', @now, @now, NOT EXISTS (
-                                SELECT 1 FROM deliveries WHERE endpoint_id = @endpoint AND client_id = @client AND state NOT IN {Finished}))
-                            ON CONFLICT (endpoint_id, position) DO NOTHING
-                            """, ("@endpoint", endpoint.Id), ("@position", through), ("@client", reader.GetString(1)), ("@now", scope.Now.UtcTicks));
-                    }
+                    streams.Add(StreamKey.Of(endpoint.Id, client));
+                }
+            }
+        }
+
+        scope.Database.LockStreams(scope, endpoints, streams);
+    }
+
+    /// <summary>
+    /// Creates a delivery for every new message each endpoint wants; returns how many messages it went through, wanted
+    /// or not. An endpoint's fan-out cursor is claimed first, skipping it when another process holds it or moved it on
+    /// since it was read: fan-out happens exactly once, wherever it happens.
+    /// </summary>
+    private static int Enqueue(WriteScope scope, List<FanOut> fanOut)
+    {
+        var fannedOut = 0;
+        foreach (var endpoint in fanOut.Where(e => e.Messages.Count > 0))
+        {
+            var claimed = scope.Scalar<string>(
+                "SELECT id FROM webhook_endpoints WHERE id = @id AND enabled = 1 AND enqueued_through = @through" + scope.Database.SkipLocked("webhook_endpoints"),
+                ("@id", endpoint.Id), ("@through", endpoint.Through));
+            if (claimed is null)
+            {
+                continue;
+            }
+
+            foreach (var (position, client, subType) in endpoint.Messages)
+            {
+                if (endpoint.Wants(subType))
+                {
+                    // New positions are the highest, so the new delivery heads its stream exactly when nothing else is open in it.
+                    scope.Execute(
+                        $"""
+                        INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at, head)
+                        VALUES (@endpoint, @position, @client, 'Pending', @now, @now, CASE WHEN EXISTS (
+                            SELECT 1 FROM deliveries WHERE endpoint_id = @endpoint AND client_id = @client AND state NOT IN {Finished}) THEN 0 ELSE 1 END)
+                        ON CONFLICT (endpoint_id, position) DO NOTHING
+                        """, ("@endpoint", endpoint.Id), ("@position", position), ("@client", client), ("@now", scope.Now.UtcTicks));
                 }
             }
 
-            fannedOut += considered;
-            if (considered > 0)
-            {
-                scope.Execute("UPDATE webhook_endpoints SET enqueued_through = @through WHERE id = @id", ("@through", through), ("@id", endpoint.Id));
-            }
+            fannedOut += endpoint.Messages.Count;
+            scope.Execute("UPDATE webhook_endpoints SET enqueued_through = @through WHERE id = @id", ("@through", endpoint.Messages[^1].Position), ("@id", endpoint.Id));
         }
 
         return fannedOut;
@@ -308,25 +360,28 @@ internal sealed partial class WebhookDispatcher(
 
             using var reader = scope.Query(
                 """
-                SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body, m.occurred_on, m.trace
+                SELECT d.id, d.endpoint_id, d.attempts, d.attempt_base, e.url, e.secret, e.previous_secret, e.previous_secret_until, m.activity_id, m.body, m.occurred_on, m.trace, d.client_id
                 FROM deliveries d
                 JOIN webhook_endpoints e ON e.id = d.endpoint_id
                 JOIN messages m ON m.agency_id = e.agency_id AND m.position = d.position
                 WHERE d.endpoint_id = @endpoint AND d.head = 1 AND d.next_attempt_at <= @now
                 ORDER BY d.next_attempt_at, d.position
                 LIMIT @limit
-                """, ("@endpoint", endpoint), ("@now", now), ("@limit", Math.Min(share, capacity - claimed.Count)));
+                """ + scope.Database.SkipLocked("d"), ("@endpoint", endpoint), ("@now", now), ("@limit", Math.Min(share, capacity - claimed.Count)));
             while (reader.Read())
             {
                 claimed.Add(Read(reader, scope.Now));
             }
         }
 
-        // A leased delivery is next due when its lease ends: sent again then unless its outcome is recorded first.
+        // A leased delivery is next due when its lease ends: sent again then unless its outcome is recorded first. The
+        // token fences this lease: an answer that comes back after the lease ran out, and another was taken, is not recorded.
         var until = (scope.Now + options.Value.Lease).UtcTicks;
         foreach (var delivery in claimed)
         {
-            scope.Execute("UPDATE deliveries SET state = 'InFlight', lease_until = @until, next_attempt_at = @until WHERE id = @id", ("@until", until), ("@id", delivery.Id));
+            scope.Execute(
+                "UPDATE deliveries SET state = 'InFlight', lease_until = @until, next_attempt_at = @until, lease_token = @token WHERE id = @id",
+                ("@until", until), ("@token", delivery.LeaseToken), ("@id", delivery.Id));
         }
 
         return claimed;
@@ -346,6 +401,8 @@ internal sealed partial class WebhookDispatcher(
         {
             CommittedAt = new DateTimeOffset(reader.GetInt64(10), TimeSpan.Zero),
             Trace = reader.NullableString(11),
+            ClientId = reader.GetString(12),
+            LeaseToken = Random.Shared.NextInt64(1, long.MaxValue),
         };
     }
 
@@ -413,8 +470,9 @@ internal sealed partial class WebhookDispatcher(
     private static void Record(WriteScope scope, List<Outcome> outcomes)
     {
         var now = scope.Now;
-        var succeeded = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var outcome in outcomes)
+        var succeeded = new SortedSet<string>(StringComparer.Ordinal);
+        // In endpoint order: processes that record answers at once then update endpoint rows in one order, never crosswise.
+        foreach (var outcome in outcomes.OrderBy(o => o.Delivery.EndpointId, StringComparer.Ordinal))
         {
             var delivery = outcome.Delivery;
             var attempt = delivery.Attempts + 1;
@@ -477,9 +535,9 @@ internal sealed partial class WebhookDispatcher(
         var updated = scope.Execute(
             """
             UPDATE deliveries SET state = @state, attempts = @attempt, last_status = @status, last_error = @error, lease_until = NULL,
-                next_attempt_at = COALESCE(@next, next_attempt_at), finished_at = @finished, head = @head
-            WHERE id = @id AND state = 'InFlight'
-            """, ("@id", delivery.Id), ("@state", state), ("@attempt", attempt), ("@status", outcome.Status), ("@error", outcome.Error),
+                next_attempt_at = COALESCE(@next, next_attempt_at), finished_at = @finished, head = @head, lease_token = NULL
+            WHERE id = @id AND state = 'InFlight' AND lease_token = @token
+            """, ("@id", delivery.Id), ("@token", delivery.LeaseToken), ("@state", state), ("@attempt", attempt), ("@status", outcome.Status), ("@error", outcome.Error),
             ("@next", next?.UtcTicks), ("@finished", finished?.UtcTicks), ("@head", done ? 0 : 1));
         if (updated == 0)
         {
@@ -536,8 +594,22 @@ internal sealed partial class WebhookDispatcher(
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "A webhook dispatch round failed; it will run again")]
     private partial void LogRoundFailed(Exception exception);
 
+    /// <summary>An endpoint behind its agency's log, and the next messages it has not fanned out.</summary>
+    private sealed record FanOut(string Id, long Agency, IReadOnlyList<string>? SubTypes, long Through)
+    {
+        public List<(long Position, string ClientId, string SubType)> Messages { get; } = [];
+
+        public bool Wants(string subType) => SubTypes is null || SubTypes.Contains(subType, StringComparer.Ordinal);
+    }
+
     private sealed record Claimed(long Id, string EndpointId, int Attempts, int AttemptBase, string Url, byte[][] Keys, string ActivityId, byte[] Body)
     {
+        /// <summary>The client whose stream the delivery heads.</summary>
+        public string ClientId { get; init; } = "";
+
+        /// <summary>This lease's fence: the outcome is recorded only while the delivery still carries it.</summary>
+        public long LeaseToken { get; init; }
+
         /// <summary>When the message was committed: delivery latency is measured from here.</summary>
         public DateTimeOffset CommittedAt { get; init; }
 

@@ -1,17 +1,27 @@
+using Caseline.Server.Storage.Postgres;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 
 namespace Caseline.Server.Webhooks;
 
 internal static class WebhookExtensions
 {
-    /// <summary>Webhook endpoints, their encrypted secrets, and the dispatcher with its guarded HTTP client.</summary>
-    public static IServiceCollection AddWebhooks(this IServiceCollection services, CaselineOptions caseline)
+    /// <summary>Webhook endpoints, their encrypted secrets (and the key ring: a file under the data folder, or the shared database), and the dispatcher with its guarded HTTP client.</summary>
+    public static IServiceCollection AddWebhooks(this IServiceCollection services, CaselineOptions caseline, bool shared)
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
-        services.AddDataProtection()
-            .SetApplicationName("Caseline")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(caseline.DataDirectory, "keys")));
+        var protection = services.AddDataProtection().SetApplicationName("Caseline");
+        if (shared)
+        {
+            // Every process must read what any other protected: the key ring lives in the shared database.
+            protection.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp =>
+                new ConfigureOptions<KeyManagementOptions>(keys => keys.XmlRepository = new DatabaseKeyRepository(sp.GetRequiredService<PostgresDatabase>())));
+        }
+        else
+        {
+            protection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(caseline.DataDirectory, "keys")));
+        }
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());

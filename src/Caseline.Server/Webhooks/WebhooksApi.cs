@@ -205,6 +205,8 @@ internal static class WebhooksApi
     /// <summary>Puts failed deliveries of an endpoint back in their streams with a fresh retry schedule (their attempt log is kept).</summary>
     private static int Requeue(WriteScope scope, string endpointId, string where, params (string, object?)[] parameters)
     {
+        // Every head of the endpoint is set afresh: no other process may move one meanwhile.
+        scope.Database.LockEndpoint(scope, endpointId);
         var requeued = scope.Execute(
             $"UPDATE deliveries SET state = 'Pending', next_attempt_at = @now, attempt_base = attempts, finished_at = NULL WHERE state = 'Failed' AND {where}",
             [("@now", scope.Now.UtcTicks), .. parameters]);

@@ -221,6 +221,18 @@ internal sealed class SqliteDatabase : Database
         -- The write span (W3C trace context) a message was appended in, when tracing was on: its deliveries link to it.
         ALTER TABLE messages ADD COLUMN trace TEXT;
         """,
+        """
+        -- Which lease of a delivery an answer belongs to: a late answer to a lease that ran out (and was taken again) is not recorded.
+        ALTER TABLE deliveries ADD COLUMN lease_token INTEGER;
+        -- The node whose data folder holds a bulk job's spooled upload: only that node runs it.
+        ALTER TABLE sync_jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+        -- Leader rows for background work that one process at a time does.
+        CREATE TABLE cluster_leases (
+            name   TEXT    PRIMARY KEY,
+            holder TEXT    NOT NULL,
+            until  INTEGER NOT NULL
+        );
+        """,
     ];
 
     public override DbConnection OpenReader()

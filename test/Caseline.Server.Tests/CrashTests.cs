@@ -155,7 +155,7 @@ public sealed class CrashTests
         await WebhookTests.Until(() => ids.All(receiver.Requests.Select(r => r.Id).ToHashSet().Contains), "every message at the receiver", seconds: 60);
     }
 
-    private static async Task<string> Token(HttpClient http, string form, CancellationToken ct)
+    internal static async Task<string> Token(HttpClient http, string form, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/identity/connect/token")
         {
@@ -167,7 +167,7 @@ public sealed class CrashTests
         return (string)(await response.Content.ReadFromJsonAsync<JsonObject>(ct))!["access_token"]!;
     }
 
-    private static async Task<List<(long Position, ClientMessage Message)>> ReadFeed(HttpClient http, CancellationToken ct)
+    internal static async Task<List<(long Position, ClientMessage Message)>> ReadFeed(HttpClient http, CancellationToken ct)
     {
         var feed = new List<(long, ClientMessage)>();
         string? cursor = null;

@@ -19,6 +19,8 @@ internal sealed class ServerProcess(string dataDirectory, IReadOnlyDictionary<st
 
     public string Url => $"http://127.0.0.1:{_port}";
 
+    public string DataDirectory => dataDirectory;
+
     /// <summary>Everything the process wrote to its standard output and error, line by line.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
 

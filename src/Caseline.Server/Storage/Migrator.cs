@@ -71,7 +71,7 @@ internal sealed partial class Migrator(Database database, NodeIdentity node, ISe
         LogUnavailable(provider, error, e.Message);
     }
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Critical, Message = "Storage ({Provider}) cannot be used: {Error}: {Reason} The server stops; check Caseline:Storage.")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Critical, Message = "Storage ({Provider}) cannot be used ({Error}: {Reason}); the server stops. Check Caseline:Storage.")]
     private partial void LogUnavailable(string provider, string error, string reason);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "This process cannot start: {Conflict}.")]

@@ -54,7 +54,7 @@ public sealed record Row(string Scenario, string Metric, double Value, string Un
     }
 }
 
-/// <summary>The real server on Kestrel (loopback, a free port) over a fresh SQLite file, for one scenario.</summary>
+/// <summary>The real server on Kestrel (loopback, a free port) over a fresh SQLite file or PostgreSQL database (<see cref="BenchStore"/>), for one scenario.</summary>
 public sealed class BenchServer : WebApplicationFactory<Program>
 {
     public const string AdminPassword = "bench-admin-password";
@@ -64,7 +64,13 @@ public sealed class BenchServer : WebApplicationFactory<Program>
     /// <param name="settings">Configuration laid over the bench's own (the telemetry scenario turns exporters on).</param>
     public BenchServer(IReadOnlyDictionary<string, string>? settings = null)
     {
-        _settings = settings ?? new Dictionary<string, string>();
+        var all = BenchStore.Settings();
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        _settings = all;
         DataDirectory = Path.Combine(Path.GetTempPath(), "caseline-bench", Guid.NewGuid().ToString("N"));
         UseKestrel(0);
         StartServer();
@@ -166,7 +172,7 @@ public sealed class BenchServer : WebApplicationFactory<Program>
     /// Brings the store to the state a long-running server keeps it in: the WAL written by a bulk seed
     /// copied into the database file, so a latency figure does not measure the checkpoint of the seed.
     /// </summary>
-    public void Settle() => Services.GetRequiredService<SqliteDatabase>().Checkpoint(truncateAbove: 0);
+    public void Settle() => Services.GetService<SqliteDatabase>()?.Checkpoint(truncateAbove: 0);
 
     /// <summary>Every stored message of the agency in log order, as the peers are given them: the same bytes Caseline sends.</summary>
     public IEnumerable<(string ClientId, string ActivityId, byte[] Body)> StoredMessages(string agency)

@@ -26,6 +26,16 @@ public sealed class PeerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The CPU time the process has used so far.</summary>
+    public TimeSpan Cpu
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>The executable at the first of <paramref name="candidates"/> that exists, or null when the package is not installed.</summary>
     public static string? Find(params string[] candidates) => candidates.FirstOrDefault(File.Exists);
 

@@ -7,13 +7,20 @@ public static class BenchProgram
 {
     public static async Task<int> Main(string[] args)
     {
-        // dotnet run -c Release --project bench/Caseline.Bench -- <scenario|all> [--seconds N] [--messages N] [--log N]
+        // dotnet run -c Release --project bench/Caseline.Bench -- <scenario|all> [--seconds N] [--messages N] [--log N] [--store sqlite|postgres]
         if (args.FirstOrDefault() == "receiver")
         {
             return await ReceiverProcess.RunAsync(Option(args, "--port", 0));
         }
 
-        var scenario = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+        var store = Array.IndexOf(args, "--store") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : "sqlite";
+        if (store is not ("sqlite" or "postgres"))
+        {
+            Console.Error.WriteLine($"Unknown store '{store}': sqlite or postgres.");
+            return 2;
+        }
+
+        var scenario = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal))).FirstOrDefault() ?? "all";
         var settings = new BenchSettings(
             Seconds: Option(args, "--seconds", 10),
             Messages: Option(args, "--messages", 1_000_000),
@@ -27,6 +34,7 @@ public static class BenchProgram
             ["bulk"] = BulkScenario.RunAsync,
             ["sdk"] = SdkScenario.RunAsync,
             ["telemetry"] = TelemetryScenario.RunAsync,
+            ["scaleout"] = ScaleOutScenario.RunAsync,
 
             // Last: it leaves gigabytes of writes behind, which the disk is still flushing for a while.
             ["feed"] = FeedScenario.RunAsync,
@@ -37,11 +45,23 @@ public static class BenchProgram
             return 2;
         }
 
-        var rows = new List<Row>();
-        foreach (var (name, run) in scenarios.Where(s => scenario == "all" || s.Key.Equals(scenario, StringComparison.OrdinalIgnoreCase)))
+        if (store == "postgres")
         {
-            Console.WriteLine($"== {name}");
-            rows.AddRange(await run(settings));
+            await BenchStore.UsePostgresAsync();
+        }
+
+        var rows = new List<Row>();
+        try
+        {
+            foreach (var (name, run) in scenarios.Where(s => scenario == "all" || s.Key.Equals(scenario, StringComparison.OrdinalIgnoreCase)))
+            {
+                Console.WriteLine($"== {name}{(BenchStore.Postgres ? " (postgres)" : "")}");
+                rows.AddRange((await run(settings)).Select(r => BenchStore.Postgres && name != "scaleout" ? r with { Scenario = r.Scenario + " (postgres)" } : r));
+            }
+        }
+        finally
+        {
+            await BenchStore.StopAsync();
         }
 
         var table = Row.Markdown(rows);

@@ -159,9 +159,9 @@ public sealed class ScaleOutTests
     [Fact]
     public async Task A_database_stopped_immediately_under_load_and_started_again_keeps_every_acknowledged_update_exactly_once()
     {
-        await using var cluster = await PrivateCluster.StartAsync();
+        await using var cluster = await PostgresCluster.StartAsync(ct: Ct);
         var data = NewFolder();
-        await using var server = new ServerProcess(data, new Dictionary<string, string> { ["Caseline__Storage__ConnectionString"] = await cluster.CreateDatabaseAsync() });
+        await using var server = new ServerProcess(data, new Dictionary<string, string> { ["Caseline__Storage__ConnectionString"] = await cluster.CreateDatabaseAsync("caseline", Ct) });
         await server.StartAsync(Ct);
         using var http = Client(server, await MachineToken(server));
 
@@ -198,9 +198,9 @@ public sealed class ScaleOutTests
         }, CancellationToken.None)).ToList();
 
         await Task.Delay(1500, Ct);
-        await cluster.StopImmediatelyAsync();
+        await cluster.StopImmediatelyAsync(Ct);
         await Task.Delay(1000, Ct);
-        await cluster.StartAgainAsync();
+        await cluster.StartAgainAsync(Ct);
         Volatile.Write(ref restarted, true);
         await WebhookTests.Until(() => acknowledged.Any(a => a.AfterRestart), "writes acknowledged again after the restart", seconds: 60);
         await Task.Delay(1000, Ct);
@@ -265,83 +265,5 @@ public sealed class ScaleOutTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>
-    /// A PostgreSQL cluster of this test's own, so that stopping it hurts no other test: initdb into a temporary folder and
-    /// pg_ctl on a free port, as the unprivileged <c>postgres</c> user when the tests run as root (initdb refuses root).
-    /// </summary>
-    private sealed class PrivateCluster : IAsyncDisposable
-    {
-        private readonly string _folder = Path.Combine(Path.GetTempPath(), "caseline-pg-" + Guid.NewGuid().ToString("N")[..8]);
-        private readonly int _port = FreePort();
-
-        private static string Bin => Environment.GetEnvironmentVariable("PG_BIN")
-            ?? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Order().Last();
-
-        private string ConnectionString(string database) =>
-            new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = _port, Username = "caseline", Database = database, MaxPoolSize = 16 }.ConnectionString;
-
-        public static async Task<PrivateCluster> StartAsync()
-        {
-            var cluster = new PrivateCluster();
-            Directory.CreateDirectory(Path.Combine(cluster._folder, "s"));
-            await Owner("chown", "-R", "postgres", cluster._folder);
-            await RunAsync(Path.Combine(Bin, "initdb"), "-D", Path.Combine(cluster._folder, "data"), "-U", "caseline", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8");
-            await cluster.StartAgainAsync();
-            return cluster;
-        }
-
-        public async Task<string> CreateDatabaseAsync()
-        {
-            await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
-            await connection.OpenAsync(Ct);
-            await using var create = new NpgsqlCommand("CREATE DATABASE caseline", connection);
-            await create.ExecuteNonQueryAsync(Ct);
-            return ConnectionString("caseline");
-        }
-
-        /// <summary>No shutdown checkpoint, no goodbye to the clients: the next start recovers from the WAL.</summary>
-        public Task StopImmediatelyAsync() => RunAsync(Path.Combine(Bin, "pg_ctl"), "-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop");
-
-        public Task StartAgainAsync() => RunAsync(
-            Path.Combine(Bin, "pg_ctl"), "-D", Path.Combine(_folder, "data"), "-l", Path.Combine(_folder, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {_port} -k {Path.Combine(_folder, "s")} -c listen_addresses=127.0.0.1", "start");
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                await StopImmediatelyAsync();
-            }
-            finally
-            {
-                Directory.Delete(_folder, recursive: true);
-            }
-        }
-
-        private static bool Root => Environment.UserName == "root";
-
-        private static async Task Owner(string program, params string[] arguments)
-        {
-            if (Root)
-            {
-                await Run(program, arguments);
-            }
-        }
-
-        private static Task RunAsync(string program, params string[] arguments) =>
-            Root ? Run("runuser", ["-u", "postgres", "--", program, .. arguments]) : Run(program, arguments);
-
-        private static async Task Run(string program, string[] arguments)
-        {
-            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            arguments.ToList().ForEach(start.ArgumentList.Add);
-            using var process = Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync(Ct);
-            var errors = process.StandardError.ReadToEndAsync(Ct);
-            await process.WaitForExitAsync(Ct);
-            Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {await output}{await errors}");
-        }
     }
 }

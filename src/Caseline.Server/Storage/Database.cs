@@ -42,6 +42,12 @@ internal abstract class Database
     /// </summary>
     public virtual bool IsTransient(Exception exception) => false;
 
+    /// <summary>
+    /// Whether each unit of a write batch runs in a savepoint of its own, so that a failing unit rolls back alone. Where a
+    /// savepoint costs round trips (a database server), the batch is run again without the failing unit instead.
+    /// </summary>
+    public virtual bool SavepointPerUnit => true;
+
     /// <summary>Whether several processes may share this store (and so must claim work from each other).</summary>
     public virtual bool IsShared => false;
 

@@ -235,62 +235,103 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         var started = Stopwatch.GetTimestamp();
         var now = clock.GetUtcNow() + _clockOffset;
         _lastCommit = now = now > _lastCommit ? now : _lastCommit;
-        List<Activity>? spans = null;
+        // A unit's span is the child of the traced request that queued it, and ends when its batch is durable.
+        // Units nobody traced (the dispatcher's, a bulk job's) get none: a parentless span would take the writer
+        // thread's current one as its parent, chaining every unit of every batch into one endless trace.
+        var spans = new Activity?[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            spans[i] = batch[i].Parent == default ? null : CaselineTelemetry.Source.StartActivity("caseline.write", ActivityKind.Internal, batch[i].Parent);
+            Activity.Current = null;
+            spans[i]?.SetTag("caseline.write.batch_size", batch.Count);
+        }
+
         try
         {
-            using var transaction = database.BeginWrite(connection);
-            var scope = new WriteScope(database, connection, transaction, statements, now);
-            for (var i = 0; i < batch.Count; i++)
+            var running = Enumerable.Range(0, batch.Count).ToList();
+            while (!TryCommit(connection, statements, batch, spans, running, now))
             {
-                // A unit's span is the child of the traced request that queued it, and ends when its batch is durable.
-                // Units nobody traced (the dispatcher's, a bulk job's) get none: a parentless span would take the writer
-                // thread's current one as its parent, chaining every unit of every batch into one endless trace.
-                var span = batch[i].Parent == default ? null : CaselineTelemetry.Source.StartActivity("caseline.write", ActivityKind.Internal, batch[i].Parent);
-                if (span is not null)
-                {
-                    Activity.Current = null;
-                    span.SetTag("caseline.write.batch_size", batch.Count);
-                    (spans ??= []).Add(span);
-                }
-
-                // Only a recorded span is worth linking to: an unsampled one is never exported.
-                scope.Trace = span is { Recorded: true } ? span.Id : null;
-                var appended = scope.Appended.Count;
-                scope.Execute("SAVEPOINT unit");
-                try
-                {
-                    batch[i].Run(scope);
-                    scope.Execute("RELEASE SAVEPOINT unit");
-                }
-                catch (Exception e) when (!database.IsTransient(e))
-                {
-                    scope.Execute("ROLLBACK TO SAVEPOINT unit");
-                    scope.Execute("RELEASE SAVEPOINT unit");
-                    scope.Appended.RemoveRange(appended, scope.Appended.Count - appended);
-                    span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
-                    batch[i].Fail(e);
-                }
+                // A unit failed where the store keeps no savepoint per unit: the batch was rolled back, and its other
+                // units run again without it. Units fail rarely (the requests were validated before they queued).
             }
 
-            scope.AssignPositions();
-            transaction.Commit();
             Interlocked.Increment(ref _commits);
             Interlocked.Add(ref _units, batch.Count);
-            telemetry?.Committed(batch.Count, Stopwatch.GetElapsedTime(started), scope.Appended);
-            if (scope.Appended.Count > 0)
-            {
-                signal.Pulse();
-            }
         }
         finally
         {
-            spans?.ForEach(span => span.Dispose());
+            foreach (var span in spans)
+            {
+                span?.Dispose();
+            }
+        }
+
+        telemetry?.Committed(batch.Count, Stopwatch.GetElapsedTime(started), _committed);
+        if (_committed.Count > 0)
+        {
+            signal.Pulse();
         }
 
         foreach (var work in batch)
         {
             work.Complete();
         }
+    }
+
+    private List<AppendedMessage> _committed = [];
+
+    /// <summary>
+    /// Runs the <paramref name="running"/> units in one transaction and commits it; false when a unit failed and the
+    /// transaction was rolled back (that unit is taken out of <paramref name="running"/> and the others are reset).
+    /// SQLite keeps a savepoint per unit, which costs nothing there, so a failed unit is rolled back alone; PostgreSQL
+    /// would pay two round trips per unit for them, so there the whole batch runs again instead.
+    /// </summary>
+    private bool TryCommit(DbConnection connection, StatementCache statements, List<Work> batch, Activity?[] spans, List<int> running, DateTimeOffset now)
+    {
+        var savepoints = database.SavepointPerUnit;
+        using var transaction = database.BeginWrite(connection);
+        var scope = new WriteScope(database, connection, transaction, statements, now);
+        for (var r = 0; r < running.Count; r++)
+        {
+            var i = running[r];
+            // Only a recorded span is worth linking to: an unsampled one is never exported.
+            scope.Trace = spans[i] is { Recorded: true } span ? span.Id : null;
+            var appended = scope.Appended.Count;
+            if (savepoints)
+            {
+                scope.Execute("SAVEPOINT unit");
+            }
+
+            try
+            {
+                batch[i].Run(scope);
+                if (savepoints)
+                {
+                    scope.Execute("RELEASE SAVEPOINT unit");
+                }
+            }
+            catch (Exception e) when (!database.IsTransient(e))
+            {
+                spans[i]?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+                batch[i].Fail(e);
+                if (!savepoints)
+                {
+                    transaction.Rollback();
+                    running.RemoveAt(r);
+                    running.ForEach(other => batch[other].Reset());
+                    return false;
+                }
+
+                scope.Execute("ROLLBACK TO SAVEPOINT unit");
+                scope.Execute("RELEASE SAVEPOINT unit");
+                scope.Appended.RemoveRange(appended, scope.Appended.Count - appended);
+            }
+        }
+
+        scope.AssignPositions();
+        transaction.Commit();
+        _committed = scope.Appended;
+        return true;
     }
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "A write batch of {Count} units was rolled back by the database (a deadlock or a serialisation conflict) and runs again (attempt {Attempt})")]

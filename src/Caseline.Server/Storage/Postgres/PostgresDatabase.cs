@@ -46,6 +46,8 @@ internal sealed class PostgresDatabase : Database, IDisposable
 
     public override bool IsShared => true;
 
+    public override bool SavepointPerUnit => false;
+
     public override IReadOnlyList<string> Migrations { get; } =
     [
         """

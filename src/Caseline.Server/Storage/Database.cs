@@ -48,6 +48,12 @@ internal abstract class Database
     /// </summary>
     public virtual bool SavepointPerUnit => true;
 
+    /// <summary>
+    /// Whether statements may take arrays (<c>unnest</c>): where every statement is a round trip to a database server,
+    /// the dispatcher leases, fans out and records a round's deliveries with one statement each instead of one per row.
+    /// </summary>
+    public virtual bool Arrays => false;
+
     /// <summary>Whether several processes may share this store (and so must claim work from each other).</summary>
     public virtual bool IsShared => false;
 

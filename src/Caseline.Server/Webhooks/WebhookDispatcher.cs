@@ -307,7 +307,24 @@ internal sealed partial class WebhookDispatcher(
                 continue;
             }
 
-            foreach (var (position, client, subType) in endpoint.Messages)
+            if (scope.Database.Arrays)
+            {
+                // One statement for the round. A delivery heads its stream when it is the stream's first in this round and
+                // nothing else is open in it (rows inserted by the same statement are not visible to its own subquery).
+                var wanted = endpoint.Messages.Where(m => endpoint.Wants(m.SubType)).ToList();
+                scope.Execute(
+                    $"""
+                    INSERT INTO deliveries (endpoint_id, position, client_id, state, next_attempt_at, created_at, head)
+                    SELECT @endpoint, m.position, m.client_id, 'Pending', @now, @now, CASE WHEN m.nth = 1 AND NOT EXISTS (
+                        SELECT 1 FROM deliveries o WHERE o.endpoint_id = @endpoint AND o.client_id = m.client_id AND o.state NOT IN {Finished}) THEN 1 ELSE 0 END
+                    FROM (SELECT u.position, u.client_id, row_number() OVER (PARTITION BY u.client_id ORDER BY u.position) AS nth
+                          FROM unnest(@positions, @clients) AS u (position, client_id)) AS m
+                    ON CONFLICT (endpoint_id, position) DO NOTHING
+                    """, ("@endpoint", endpoint.Id), ("@now", scope.Now.UtcTicks),
+                    ("@positions", wanted.Select(m => m.Position).ToArray()), ("@clients", wanted.Select(m => m.ClientId).ToArray()));
+            }
+
+            foreach (var (position, client, subType) in scope.Database.Arrays ? [] : endpoint.Messages)
             {
                 if (endpoint.Wants(subType))
                 {
@@ -377,6 +394,14 @@ internal sealed partial class WebhookDispatcher(
         // A leased delivery is next due when its lease ends: sent again then unless its outcome is recorded first. The
         // token fences this lease: an answer that comes back after the lease ran out, and another was taken, is not recorded.
         var until = (scope.Now + options.Value.Lease).UtcTicks;
+        if (scope.Database.Arrays && claimed.Count > 0)
+        {
+            scope.Execute(
+                "UPDATE deliveries d SET state = 'InFlight', lease_until = @until, next_attempt_at = @until, lease_token = l.token FROM unnest(@ids, @tokens) AS l (id, token) WHERE d.id = l.id",
+                ("@until", until), ("@ids", claimed.Select(c => c.Id).ToArray()), ("@tokens", claimed.Select(c => c.LeaseToken).ToArray()));
+            return claimed;
+        }
+
         foreach (var delivery in claimed)
         {
             scope.Execute(
@@ -471,8 +496,14 @@ internal sealed partial class WebhookDispatcher(
     {
         var now = scope.Now;
         var succeeded = new SortedSet<string>(StringComparer.Ordinal);
+        var bulk = scope.Database.Arrays ? outcomes.Where(o => o.Status is >= 200 and < 300).ToList() : [];
+        if (bulk.Count > 0)
+        {
+            succeeded.UnionWith(RecordDelivered(scope, bulk));
+        }
+
         // In endpoint order: processes that record answers at once then update endpoint rows in one order, never crosswise.
-        foreach (var outcome in outcomes.OrderBy(o => o.Delivery.EndpointId, StringComparer.Ordinal))
+        foreach (var outcome in outcomes.Except(bulk).OrderBy(o => o.Delivery.EndpointId, StringComparer.Ordinal))
         {
             var delivery = outcome.Delivery;
             var attempt = delivery.Attempts + 1;
@@ -522,6 +553,52 @@ internal sealed partial class WebhookDispatcher(
         {
             scope.Execute("UPDATE webhook_endpoints SET last_success_at = @now, failing_since = NULL WHERE id = @id", ("@now", now.UtcTicks), ("@id", endpoint));
         }
+    }
+
+    /// <summary>
+    /// Records a round's successful answers with three statements (where statements take arrays): each delivery still
+    /// under the same lease becomes Delivered with its attempt, and each stream it headed hands its head on. Returns the
+    /// endpoints that had a success recorded.
+    /// </summary>
+    private static IEnumerable<string> RecordDelivered(WriteScope scope, List<Outcome> delivered)
+    {
+        var now = scope.Now.UtcTicks;
+        var recorded = new HashSet<long>();
+        using (var reader = scope.Query(
+            """
+            UPDATE deliveries d SET state = 'Delivered', attempts = a.attempt, last_status = a.status, last_error = NULL, lease_until = NULL,
+                finished_at = @now, head = 0, lease_token = NULL
+            FROM unnest(@ids, @tokens, @attempts, @statuses) AS a (id, token, attempt, status)
+            WHERE d.id = a.id AND d.state = 'InFlight' AND d.lease_token = a.token
+            RETURNING d.id
+            """, ("@now", now), ("@ids", delivered.Select(o => o.Delivery.Id).ToArray()), ("@tokens", delivered.Select(o => o.Delivery.LeaseToken).ToArray()),
+            ("@attempts", delivered.Select(o => o.Delivery.Attempts + 1).ToArray()), ("@statuses", delivered.Select(o => o.Status!.Value).ToArray())))
+        {
+            while (reader.Read())
+            {
+                recorded.Add(reader.GetInt64(0));
+            }
+        }
+
+        var done = delivered.Where(o => recorded.Contains(o.Delivery.Id)).ToList();
+        if (done.Count == 0)
+        {
+            return [];
+        }
+
+        scope.Execute(
+            """
+            INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, latency_ms, error)
+            SELECT a.id, a.attempt, @now, a.status, a.latency, NULL FROM unnest(@ids, @attempts, @statuses, @latencies) AS a (id, attempt, status, latency)
+            """, ("@now", now), ("@ids", done.Select(o => o.Delivery.Id).ToArray()), ("@attempts", done.Select(o => o.Delivery.Attempts + 1).ToArray()),
+            ("@statuses", done.Select(o => o.Status!.Value).ToArray()), ("@latencies", done.Select(o => o.LatencyMs).ToArray()));
+        scope.Execute(
+            $"""
+            UPDATE deliveries SET head = 1 WHERE id IN (
+                SELECT (SELECT n.id FROM deliveries n WHERE n.endpoint_id = d.endpoint_id AND n.client_id = d.client_id AND n.state NOT IN {Finished} ORDER BY n.position LIMIT 1)
+                FROM unnest(@ids) AS f (id) JOIN deliveries d ON d.id = f.id)
+            """, ("@ids", done.Select(o => o.Delivery.Id).ToArray()));
+        return done.Select(o => o.Delivery.EndpointId).Distinct(StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -48,6 +48,8 @@ internal sealed class PostgresDatabase : Database, IDisposable
 
     public override bool SavepointPerUnit => false;
 
+    public override bool Arrays => true;
+
     public override IReadOnlyList<string> Migrations { get; } =
     [
         """

@@ -41,9 +41,12 @@ public sealed class DeliveryCheck(byte[] key)
         }
 
         var message = MessageReader.Read(body);
-        var sequence = long.Parse(((AddressDetails)message.Details).Address!.Split(' ')[0], CultureInfo.InvariantCulture);
         var client = message.Client.IntegrationId;
-        if (_seen.TryAdd(id, 0))
+        // The order is read from the address's leading number, which the bench's writers count up per client; other
+        // messages (a client's creation) are only counted.
+        if (_seen.TryAdd(id, 0)
+            && message.Details is AddressDetails { Address: { } address }
+            && long.TryParse(address.Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
         {
             var previous = _last.GetValueOrDefault(client, -1);
             if (sequence < previous)

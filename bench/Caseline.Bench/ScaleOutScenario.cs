@@ -82,15 +82,17 @@ public static partial class ScaleOutScenario
                 (await clients[c % count].PutAsync($"/api/v1/clients/C{c}", Json("""{"FirstName":"Ann","LastName":"Lee"}"""))).EnsureSuccessStatusCode();
             }
 
-            // Each connection keeps to one process, as a load balancer's connection affinity would.
+            // Each connection keeps to one process, as a load balancer's connection affinity would. Addresses count up, so
+            // that the broker peer's consumer can check each client's order as the delivery scenario's does.
+            long sequence = 0;
             async Task<bool> Update(int worker, long i)
             {
                 using var response = await clients[worker % count].PutAsync(
-                    $"/api/v1/clients/C{(worker * 7919 + i) % Clients}/addresses/H", Json($$"""{"AddressType":"Home","Address":"{{worker}}-{{i}} Main St"}"""));
+                    $"/api/v1/clients/C{(worker * 7919 + i) % Clients}/addresses/H", Json($$"""{"AddressType":"Home","Address":"{{Interlocked.Increment(ref sequence)}} Main St"}"""));
                 return response.IsSuccessStatusCode;
             }
 
-            await Load.RunAsync(Connections, WarmUp, (worker, i) => Update(worker, 1_000_000_000 + i));
+            await Load.RunAsync(Connections, WarmUp, Update);
             var (batches, units) = await WriteCountersAsync(servers);
             var cpu = Cpu(servers, postgres);
             var ingest = await Load.RunAsync(Connections, TimeSpan.FromSeconds(settings.Seconds), Update);

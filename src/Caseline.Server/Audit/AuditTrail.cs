@@ -38,11 +38,12 @@ internal sealed partial class AuditTrail(WriteQueue writes, ILogger<AuditTrail> 
         return writes.RunAsync(scope => Insert(scope, agencyId, actor, action, clientId, remote, outcome), ct);
     }
 
-    internal static int Insert(WriteScope scope, long? agencyId, string actor, string action, string? clientId, string? remote, int outcome) =>
-        scope.Execute(
-            "INSERT INTO audit (agency_id, at, actor, action, client_id, remote, outcome) VALUES (@agency, @at, @actor, @action, @client, @remote, @outcome)",
-            ("@agency", agencyId), ("@at", scope.Now.UtcTicks), ("@actor", Truncate(actor, 254)), ("@action", action),
-            ("@client", clientId is null ? null : Truncate(clientId, 64)), ("@remote", remote), ("@outcome", outcome));
+    /// <summary>Adds a record to the unit's batch; it is inserted with the batch's others just before the commit, and rolls back with its unit.</summary>
+    internal static int Insert(WriteScope scope, long? agencyId, string actor, string action, string? clientId, string? remote, int outcome)
+    {
+        scope.Audit(new AuditRow(agencyId, scope.Now.UtcTicks, Truncate(actor, 254), action, clientId is null ? null : Truncate(clientId, 64), remote, outcome));
+        return 1;
+    }
 
     /// <summary>Lets a queued record commit without anyone waiting for it; a record that fails to commit is logged.</summary>
     public void Release(Task recording)

@@ -89,7 +89,7 @@ internal static class ClientsApi
 
             var clientId = input.IntegrationId!;
             var audit = AuditEntry.Of(request.HttpContext);
-            var created = await writes.RunAsync(scope =>
+            var created = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
             {
                 var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
                 if (profile.ClientExists(clientId))
@@ -142,7 +142,7 @@ internal static class ClientsApi
             }
 
             var audit = AuditEntry.Of(request.HttpContext);
-            var created = await writes.RunAsync(scope =>
+            var created = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
             {
                 var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
                 var isNew = !profile.ClientExists(clientId);
@@ -240,10 +240,11 @@ internal static class ClientsApi
             }
 
             var audit = AuditEntry.Of(request.HttpContext);
-            var (found, verb) = await writes.RunAsync(scope =>
+            var (found, verb) = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
             {
                 var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
-                var (exists, change) = profile.ClientExists(clientId) ? (true, profile.Put(clientId, details)) : (false, null);
+                var (exists, stored) = profile.ClientAndStored(clientId, section, itemId);
+                var change = exists ? profile.Put(clientId, details, stored, known: true) : null;
                 audit?.WriteIn(scope, !exists ? StatusCodes.Status404NotFound : change == ChangeVerb.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
                 return (exists, change);
             }, ct);
@@ -278,7 +279,7 @@ internal static class ClientsApi
     private static async Task<IResult> DeleteItem(
         Caller caller, Section section, string clientId, string itemId, AuditEntry? audit, WriteQueue writes, CancellationToken ct)
     {
-        var outcome = await writes.RunAsync(scope =>
+        var outcome = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
         {
             var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
             var removed = profile.ClientExists(clientId) ? profile.Remove(clientId, section, itemId) is not null : (bool?)null;

@@ -24,6 +24,18 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
         scope.Scalar<long>(
             "SELECT COUNT(*) FROM clients WHERE agency_id = @agency AND client_id = @client", ("@agency", agencyId), ("@client", clientId)) > 0;
 
+    /// <summary>Whether the client exists, and the stored bytes of one of its sections or items (null when not stored), in one query.</summary>
+    public (bool Exists, byte[]? Stored) ClientAndStored(string clientId, Section section, string? itemId)
+    {
+        using var reader = scope.Query(
+            """
+            SELECT c.client_id, s.details FROM clients c
+            LEFT JOIN sections s ON s.agency_id = c.agency_id AND s.client_id = c.client_id AND s.section = @section AND s.item_id = @item
+            WHERE c.agency_id = @agency AND c.client_id = @client
+            """, ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId ?? NoItem));
+        return reader.Read() ? (true, reader.IsDBNull(1) ? null : reader.Bytes(1)) : (false, null);
+    }
+
     public void CreateClient(string clientId) =>
         scope.Execute(
             "INSERT INTO clients (agency_id, client_id, created_at) VALUES (@agency, @client, @now)",

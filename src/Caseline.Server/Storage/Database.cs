@@ -88,6 +88,11 @@ internal abstract class Database
     {
     }
 
+    /// <summary>Takes exclusive locks on <paramref name="keys"/>, in ascending order, until the transaction ends; nothing where one writer writes.</summary>
+    public virtual void LockKeys(WriteScope scope, IReadOnlyCollection<long> keys)
+    {
+    }
+
     /// <summary>Takes all of an endpoint's streams at once (putting failed deliveries back sets every head afresh).</summary>
     public virtual void LockEndpoint(WriteScope scope, string endpointId)
     {
@@ -109,6 +114,17 @@ internal abstract class Database
                 """, ("@agency", message.Agency), ("@position", firstPosition + i), ("@client", message.ClientId), ("@subType", message.SubType),
                 ("@activity", message.ActivityId), ("@origin", message.Origin), ("@trace", message.Trace),
                 ("@occurredOn", message.OccurredOn.UtcTicks), ("@body", message.Body));
+        }
+    }
+
+    /// <summary>Inserts a batch's audit records, in order.</summary>
+    public virtual void InsertAudits(WriteScope scope, IReadOnlyList<AuditRow> rows)
+    {
+        foreach (var row in rows)
+        {
+            scope.Execute(
+                "INSERT INTO audit (agency_id, at, actor, action, client_id, remote, outcome) VALUES (@agency, @at, @actor, @action, @client, @remote, @outcome)",
+                ("@agency", row.Agency), ("@at", row.At), ("@actor", row.Actor), ("@action", row.Action), ("@client", row.ClientId), ("@remote", row.Remote), ("@outcome", row.Outcome));
         }
     }
 

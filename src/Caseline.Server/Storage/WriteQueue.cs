@@ -40,8 +40,14 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
     public DbDataReader Query(string text, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
         statements.Get(text, Transaction, parameters).ExecuteReader();
 
+    /// <summary>The audit records the batch's units wrote, inserted together just before the commit.</summary>
+    public List<AuditRow> Audits { get; } = [];
+
     /// <summary>Appends a message to its agency's log; it is stored, with its position, just before the batch commits.</summary>
     public void Append(AppendedMessage message) => Appended.Add(message);
+
+    /// <summary>Adds an audit record; it is inserted with the batch's others just before the commit.</summary>
+    public void Audit(AuditRow row) => Audits.Add(row);
 
     /// <summary>
     /// Gives the batch's messages their positions and stores them: per agency, in ascending agency order, one bump of
@@ -53,6 +59,11 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
     /// </summary>
     internal void AssignPositions()
     {
+        if (Audits.Count > 0)
+        {
+            Database.InsertAudits(this, Audits);
+        }
+
         if (Appended.Count == 0)
         {
             return;
@@ -70,6 +81,9 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
         Database.LogGrew(this);
     }
 }
+
+/// <summary>An audit record a unit wrote, not yet inserted (<see cref="Audit.AuditTrail"/>).</summary>
+internal sealed record AuditRow(long? Agency, long At, string Actor, string Action, string? ClientId, string? Remote, int Outcome);
 
 /// <summary>A message a unit appended, not yet given its position.</summary>
 internal sealed record AppendedMessage(long Agency, string ClientId, string SubType, string ActivityId, DateTimeOffset OccurredOn, byte[] Body, string Origin, string? Trace);
@@ -134,6 +148,30 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
 
         return await item.Completion.Task.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, which writes the given clients of an agency, in the next batch. On a shared store the
+    /// batch first locks every client its units name, in one order: two processes whose batches write the same clients
+    /// then take turns instead of deadlocking on the clients' rows, which each batch would otherwise lock in its own
+    /// order (and the database would break the tie only after a second).
+    /// </summary>
+    public async Task<T> RunForAsync<T>(long agencyId, IEnumerable<string> clients, Func<WriteScope, T> work, CancellationToken cancellationToken = default)
+    {
+        var item = new Work<T>(work) { Locks = [.. clients.Select(client => ClientKey(agencyId, client)).Distinct()] };
+        if (!_queue.Writer.TryWrite(item))
+        {
+            await _queue.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await item.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A client's lock: one of 65,536 numbers above the stream locks' range (<see cref="Webhooks.StreamKey"/>); two clients
+    /// in one bucket only take turns.
+    /// </summary>
+    internal static long ClientKey(long agencyId, string clientId) =>
+        (1L << 32) + (long)(((ulong)Webhooks.StreamKey.Hash(clientId) ^ ((ulong)agencyId * 0x9E3779B97F4A7C15UL)) & 0xFFFF);
 
     /// <summary>Completes once everything queued before it is committed.</summary>
     public Task FlushAsync(CancellationToken cancellationToken = default) => RunAsync(static _ => 0, cancellationToken);
@@ -291,12 +329,17 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
         var savepoints = database.SavepointPerUnit;
         using var transaction = database.BeginWrite(connection);
         var scope = new WriteScope(database, connection, transaction, statements, now);
+        if (database.IsShared && running.SelectMany(i => batch[i].Locks).ToHashSet() is { Count: > 0 } locks)
+        {
+            database.LockKeys(scope, locks);
+        }
+
         for (var r = 0; r < running.Count; r++)
         {
             var i = running[r];
             // Only a recorded span is worth linking to: an unsampled one is never exported.
             scope.Trace = spans[i] is { Recorded: true } span ? span.Id : null;
-            var appended = scope.Appended.Count;
+            var (appended, audits) = (scope.Appended.Count, scope.Audits.Count);
             if (savepoints)
             {
                 scope.Execute("SAVEPOINT unit");
@@ -325,6 +368,7 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                 scope.Execute("ROLLBACK TO SAVEPOINT unit");
                 scope.Execute("RELEASE SAVEPOINT unit");
                 scope.Appended.RemoveRange(appended, scope.Appended.Count - appended);
+                scope.Audits.RemoveRange(audits, scope.Audits.Count - audits);
             }
         }
 
@@ -344,6 +388,9 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
     {
         /// <summary>The span of whoever queued the unit (a request), for its write span's parent.</summary>
         public ActivityContext Parent { get; } = Activity.Current?.Context ?? default;
+
+        /// <summary>The client locks the unit needs (<see cref="ClientKey"/>), taken for the whole batch before any unit runs.</summary>
+        public long[] Locks { get; init; } = [];
 
         public abstract void Run(WriteScope scope);
 

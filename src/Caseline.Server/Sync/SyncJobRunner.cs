@@ -123,7 +123,7 @@ internal sealed partial class SyncJobRunner(
         List<SyncLineError> errors, CancellationToken ct)
     {
         var listed = errors.ToArray();
-        var applied = await writes.RunAsync(scope =>
+        var applied = await writes.RunForAsync(owner.AgencyId, batch.Select(b => b.Profile.IntegrationId!), scope =>
         {
             var writer = new ProfileWriter(scope, owner.AgencyId, owner.Login, owner.Origin);
             long created = 0, updated = 0, unchanged = 0, removed = 0;

@@ -270,9 +270,14 @@ internal sealed class PostgresDatabase : Database, IDisposable
             scope.Execute("SELECT pg_advisory_xact_lock_shared(k) FROM unnest(@keys) AS k", ("@keys", EndpointKeys(endpoints)));
         }
 
-        if (streams.Count > 0)
+        LockKeys(scope, streams);
+    }
+
+    public override void LockKeys(WriteScope scope, IReadOnlyCollection<long> keys)
+    {
+        if (keys.Count > 0)
         {
-            scope.Execute("SELECT pg_advisory_xact_lock(k) FROM unnest(@keys) AS k", ("@keys", streams.Distinct().Order().ToArray()));
+            scope.Execute("SELECT pg_advisory_xact_lock(k) FROM unnest(@keys) AS k", ("@keys", keys.Distinct().Order().ToArray()));
         }
     }
 
@@ -316,6 +321,27 @@ internal sealed class PostgresDatabase : Database, IDisposable
             ("@activities", messages.Select(m => m.ActivityId).ToArray()), ("@occurredOn", messages.Select(m => m.OccurredOn.UtcTicks).ToArray()),
             ("@bodies", messages.Select(m => m.Body).ToArray()), ("@origins", messages.Select(m => m.Origin).ToArray()),
             ("@traces", messages.Select(m => m.Trace).ToArray()));
+    }
+
+    public override void InsertAudits(WriteScope scope, IReadOnlyList<AuditRow> rows)
+    {
+        if (rows.Count == 1)
+        {
+            base.InsertAudits(scope, rows);
+            return;
+        }
+
+        // WITH ORDINALITY and ORDER BY keep the records' order in their ids.
+        scope.Execute(
+            """
+            INSERT INTO audit (agency_id, at, actor, action, client_id, remote, outcome)
+            SELECT a.agency_id, a.at, a.actor, a.action, a.client_id, a.remote, a.outcome
+            FROM unnest(@agencies, @ats, @actors, @actions, @clients, @remotes, @outcomes) WITH ORDINALITY AS a (agency_id, at, actor, action, client_id, remote, outcome, n)
+            ORDER BY a.n
+            """,
+            ("@agencies", rows.Select(r => r.Agency).ToArray()), ("@ats", rows.Select(r => r.At).ToArray()), ("@actors", rows.Select(r => r.Actor).ToArray()),
+            ("@actions", rows.Select(r => r.Action).ToArray()), ("@clients", rows.Select(r => r.ClientId).ToArray()), ("@remotes", rows.Select(r => r.Remote).ToArray()),
+            ("@outcomes", rows.Select(r => r.Outcome).ToArray()));
     }
 
     /// <summary>One notification per batch; PostgreSQL delivers it to the listeners when the transaction commits.</summary>

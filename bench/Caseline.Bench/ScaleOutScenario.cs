@@ -82,21 +82,25 @@ public static partial class ScaleOutScenario
                 (await clients[c % count].PutAsync($"/api/v1/clients/C{c}", Json("""{"FirstName":"Ann","LastName":"Lee"}"""))).EnsureSuccessStatusCode();
             }
 
-            // Each connection keeps to one process, as a load balancer's connection affinity would. Addresses count up, so
-            // that the broker peer's consumer can check each client's order as the delivery scenario's does.
+            // Each connection keeps to one process, as a load balancer's connection affinity would, and writes its own
+            // clients one update at a time: addresses count up in commit order, so the broker peer's consumer can check
+            // each client's order as the delivery scenario's does.
             long sequence = 0;
             async Task<bool> Update(int worker, long i)
             {
                 using var response = await clients[worker % count].PutAsync(
-                    $"/api/v1/clients/C{(worker * 7919 + i) % Clients}/addresses/H", Json($$"""{"AddressType":"Home","Address":"{{Interlocked.Increment(ref sequence)}} Main St"}"""));
+                    $"/api/v1/clients/C{(worker + (Connections * (i % (Clients / Connections)))) % Clients}/addresses/H",
+                    Json($$"""{"AddressType":"Home","Address":"{{Interlocked.Increment(ref sequence)}} Main St"}"""));
                 return response.IsSuccessStatusCode;
             }
 
             await Load.RunAsync(Connections, WarmUp, Update);
             var (batches, units) = await WriteCountersAsync(servers);
             var cpu = Cpu(servers, postgres);
+            var database = DatabaseCpu(postgres);
             var ingest = await Load.RunAsync(Connections, TimeSpan.FromSeconds(settings.Seconds), Update);
             var ingestCpu = Cpu(servers, postgres) - cpu;
+            var ingestDatabaseCpu = DatabaseCpu(postgres) - database;
             var (batchesAfter, unitsAfter) = await WriteCountersAsync(servers);
             if (ingest.Failed > 0)
             {
@@ -117,6 +121,11 @@ public static partial class ScaleOutScenario
             var delivered = stopwatch.Elapsed;
             var deliveryCpu = Cpu(servers, postgres) - cpu;
             clients.ForEach(c => c.Dispose());
+            if (postgres)
+            {
+                Console.WriteLine($"   {name}: of the CPU per update, PostgreSQL's processes used {ingestDatabaseCpu.TotalMicroseconds / Math.Max(1, ingest.Succeeded):0} µs");
+            }
+
             return new Result(
                 name, postgres, ingest.Succeeded / ingest.Elapsed.TotalSeconds, (batchesAfter - batches) / Math.Max(1, unitsAfter - units),
                 ingestCpu.TotalMicroseconds / Math.Max(1, ingest.Succeeded), backlog, backlog / delivered.TotalSeconds, deliveryCpu.TotalMicroseconds / Math.Max(1, backlog))
@@ -132,6 +141,8 @@ public static partial class ScaleOutScenario
             }
         }
     }
+
+    private static TimeSpan DatabaseCpu(bool postgres) => postgres && BenchStore.Cluster is { } cluster ? cluster.Cpu() : TimeSpan.Zero;
 
     private static TimeSpan Cpu(List<Server> servers, bool postgres) =>
         servers.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Process.Cpu) + (postgres && BenchStore.Cluster is { } cluster ? cluster.Cpu() : TimeSpan.Zero);

@@ -11,6 +11,7 @@ using Caseline.Server.Operations;
 using Caseline.Server.Storage;
 using Caseline.Server.Sync;
 using Caseline.Server.Transmit;
+using Caseline.Server.Web;
 using Caseline.Server.Webhooks;
 using Scalar.AspNetCore;
 
@@ -40,23 +41,26 @@ builder.Services.AddAccessControl();
 builder.Services.AddBulkSync();
 builder.Services.AddTransmit();
 builder.Services.AddOperations(builder.Configuration);
+builder.Services.AddWebUi();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseWebUi();
 app.UseRouting();
 app.Use(AuditApi.Middleware);
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();
 
-app.MapGet("/", () => TypedResults.Text("Caseline integration server. API reference: /scalar\n")).ExcludeFromDescription();
+app.MapGet("/", () => TypedResults.Text("Caseline integration server. Web UI: /ui · API reference: /scalar\n")).ExcludeFromDescription();
 app.MapOperations();
 app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapGet("/schemas/client-profile-message.json", () => TypedResults.Text(MessageSchema.Text, MessageSchema.MediaType))
     .WithTags("Schemas").WithSummary("The JSON Schema of the Transmit message");
 app.MapTokenEndpoint();
+app.MapWebUi();
 
 var api = app.MapGroup("/api/v1").RequireRateLimiting(AccessControl.RateLimitPolicy);
 var integration = api.MapGroup("").RequireAuthorization(Policies.Integration);

@@ -130,39 +130,54 @@ internal static class ClientsApi
 
         using (document)
         {
-            var input = ClientInput(document!.RootElement, clock);
-            if (input.IntegrationId is { Length: > 0 } named && !string.Equals(named, clientId, StringComparison.Ordinal))
+            var (created, errors) = await ReplaceAsync(caller, clientId, document!.RootElement, AuditEntry.Of(request.HttpContext), writes, clock, ct);
+            if (errors is not null)
             {
-                input.Errors["IntegrationId"] = ["IntegrationId is invalid"];
+                return Problems.Invalid(errors);
             }
-
-            if (input.Errors.Count > 0)
-            {
-                return Problems.Invalid(input.Errors);
-            }
-
-            var audit = AuditEntry.Of(request.HttpContext);
-            var created = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
-            {
-                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
-                var isNew = !profile.ClientExists(clientId);
-                if (isNew)
-                {
-                    profile.CreateClient(clientId);
-                }
-
-                foreach (var section in input.Present)
-                {
-                    profile.Put(clientId, section);
-                }
-
-                audit?.WriteIn(scope, isNew ? StatusCodes.Status201Created : StatusCodes.Status200OK);
-                return isNew;
-            }, ct);
 
             var stored = queries.Profile(caller.AgencyId, clientId)!;
             return created ? TypedResults.Created(ClientPath(clientId), stored) : TypedResults.Ok(stored);
         }
+    }
+
+    /// <summary>
+    /// Creates or changes a client's own sections from a client body, as <c>PUT /clients/{clientId}</c> does (the web
+    /// UI's edits go through here too, so that they emit exactly what the API would). Returns whether the client is new,
+    /// or the field errors, with nothing stored.
+    /// </summary>
+    internal static async Task<(bool Created, Dictionary<string, string[]>? Errors)> ReplaceAsync(
+        Caller caller, string clientId, JsonElement body, AuditEntry? audit, WriteQueue writes, TimeProvider clock, CancellationToken ct)
+    {
+        var input = ClientInput(body, clock);
+        if (input.IntegrationId is { Length: > 0 } named && !string.Equals(named, clientId, StringComparison.Ordinal))
+        {
+            input.Errors["IntegrationId"] = ["IntegrationId is invalid"];
+        }
+
+        if (input.Errors.Count > 0)
+        {
+            return (false, input.Errors);
+        }
+
+        var created = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
+        {
+            var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
+            var isNew = !profile.ClientExists(clientId);
+            if (isNew)
+            {
+                profile.CreateClient(clientId);
+            }
+
+            foreach (var section in input.Present)
+            {
+                profile.Put(clientId, section);
+            }
+
+            audit?.WriteIn(scope, isNew ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+            return isNew;
+        }, ct);
+        return (created, null);
     }
 
     private static Results<Ok<ClientProfile>, ValidationProblem, ProblemHttpResult> Get(
@@ -233,31 +248,46 @@ internal static class ClientsApi
 
         using (document)
         {
-            var (details, errors) = SyncInput.ReadSection(document!.RootElement, section, itemId, clock);
-            if (details is null)
+            var (outcome, details, errors) = await PutItemAsync(caller, section, clientId, itemId, document!.RootElement, AuditEntry.Of(request.HttpContext), writes, clock, ct);
+            return outcome switch
             {
-                return Problems.Invalid(errors);
-            }
-
-            var audit = AuditEntry.Of(request.HttpContext);
-            var (found, verb) = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
-            {
-                var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
-                var (exists, stored) = profile.ClientAndStored(clientId, section, itemId);
-                var change = exists ? profile.Put(clientId, details, stored, known: true) : null;
-                audit?.WriteIn(scope, !exists ? StatusCodes.Status404NotFound : change == ChangeVerb.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
-                return (exists, change);
-            }, ct);
-
-            if (!found)
-            {
-                return Problems.NotFound("Client not found.");
-            }
-
-            return verb == ChangeVerb.Created
-                ? ItemsResult.One(details, StatusCodes.Status201Created, $"{ClientPath(clientId)}/{section.CollectionName}/{Uri.EscapeDataString(itemId)}")
-                : ItemsResult.One(details);
+                ItemOutcome.Invalid => Problems.Invalid(errors!),
+                ItemOutcome.ClientNotFound => Problems.NotFound("Client not found."),
+                ItemOutcome.Created => ItemsResult.One(details!, StatusCodes.Status201Created, $"{ClientPath(clientId)}/{section.CollectionName}/{Uri.EscapeDataString(itemId)}"),
+                _ => ItemsResult.One(details!),
+            };
         }
+    }
+
+    /// <summary>What writing one item came to.</summary>
+    internal enum ItemOutcome
+    {
+        Invalid,
+        ClientNotFound,
+        Created,
+        UpdatedOrUnchanged,
+    }
+
+    /// <summary>Creates or replaces one item from its body, as <c>PUT /clients/{clientId}/{collection}/{itemId}</c> does.</summary>
+    internal static async Task<(ItemOutcome Outcome, SectionDetails? Details, Dictionary<string, string[]>? Errors)> PutItemAsync(
+        Caller caller, Section section, string clientId, string itemId, JsonElement body, AuditEntry? audit, WriteQueue writes, TimeProvider clock, CancellationToken ct)
+    {
+        var (details, errors) = SyncInput.ReadSection(body, section, itemId, clock);
+        if (details is null)
+        {
+            return (ItemOutcome.Invalid, null, errors);
+        }
+
+        var (found, verb) = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
+        {
+            var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
+            var (exists, stored) = profile.ClientAndStored(clientId, section, itemId);
+            var change = exists ? profile.Put(clientId, details, stored, known: true) : null;
+            audit?.WriteIn(scope, !exists ? StatusCodes.Status404NotFound : change == ChangeVerb.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+            return (exists, change);
+        }, ct);
+
+        return (!found ? ItemOutcome.ClientNotFound : verb == ChangeVerb.Created ? ItemOutcome.Created : ItemOutcome.UpdatedOrUnchanged, details, null);
     }
 
     private static IResult GetItems(Caller caller, Section section, string clientId, string? itemId, ProfileQueries queries)
@@ -277,23 +307,24 @@ internal static class ClientsApi
     }
 
     private static async Task<IResult> DeleteItem(
-        Caller caller, Section section, string clientId, string itemId, AuditEntry? audit, WriteQueue writes, CancellationToken ct)
-    {
-        var outcome = await writes.RunForAsync(caller.AgencyId, [clientId], scope =>
+        Caller caller, Section section, string clientId, string itemId, AuditEntry? audit, WriteQueue writes, CancellationToken ct) =>
+        await RemoveItemAsync(caller, section, clientId, itemId, audit, writes, ct) switch
+        {
+            null => Problems.NotFound("Client not found."),
+            false => Problems.NotFound($"{section.Name} item not found."),
+            true => TypedResults.NoContent(),
+        };
+
+    /// <summary>Removes one item (emitting its <c>Removed</c> message): null when the client is not found, false when the item is not.</summary>
+    internal static Task<bool?> RemoveItemAsync(
+        Caller caller, Section section, string clientId, string itemId, AuditEntry? audit, WriteQueue writes, CancellationToken ct) =>
+        writes.RunForAsync(caller.AgencyId, [clientId], scope =>
         {
             var profile = new ProfileWriter(scope, caller.AgencyId, caller.Login, caller.Origin);
             var removed = profile.ClientExists(clientId) ? profile.Remove(clientId, section, itemId) is not null : (bool?)null;
             audit?.WriteIn(scope, removed == true ? StatusCodes.Status204NoContent : StatusCodes.Status404NotFound);
             return removed;
         }, ct);
-
-        return outcome switch
-        {
-            null => Problems.NotFound("Client not found."),
-            false => Problems.NotFound($"{section.Name} item not found."),
-            true => TypedResults.NoContent(),
-        };
-    }
 
     /// <summary>A client body: the client's own sections only; items are written through their collections or a bulk sync.</summary>
     private static (string? IntegrationId, IReadOnlyList<SectionDetails> Present, Dictionary<string, string[]> Errors) ClientInput(JsonElement body, TimeProvider clock)
@@ -320,7 +351,7 @@ internal static class ClientsApi
         return (input.IntegrationId, input.Present, errors);
     }
 
-    private static ValidationProblem? InvalidId(string parameter, string id) =>
+    internal static ValidationProblem? InvalidId(string parameter, string id) =>
         MessageValidator.ValidateIntegrationId(id) is { Length: > 0 } messages ? Problems.Invalid([new(parameter, messages)]) : null;
 
     private static string ClientPath(string clientId) => $"/api/v1/clients/{Uri.EscapeDataString(clientId)}";

@@ -51,7 +51,11 @@ internal sealed class ProfileQueries(Database database)
     }
 
     /// <summary>The profile as it stood at <paramref name="asOf"/>, rebuilt from the log alone; null when the client did not exist yet.</summary>
-    public ClientProfile? ProfileAsOf(long agencyId, string clientId, DateTimeOffset asOf)
+    public ClientProfile? ProfileAsOf(long agencyId, string clientId, DateTimeOffset asOf) =>
+        SectionsAsOf(agencyId, clientId, asOf) is { } sections ? ClientProfile.FromSections(clientId, sections) : null;
+
+    /// <summary>Every section and item as it stood at <paramref name="asOf"/>, in log order of their last change; null when the client did not exist yet.</summary>
+    public IReadOnlyList<SectionDetails>? SectionsAsOf(long agencyId, string clientId, DateTimeOffset asOf)
     {
         using var connection = database.OpenReader();
         var createdAt = connection.Scalar<long?>(
@@ -74,7 +78,7 @@ internal sealed class ProfileQueries(Database database)
             state[key] = message.Verb == ChangeVerb.Removed ? null : message.Details;
         }
 
-        return ClientProfile.FromSections(clientId, state.Values.OfType<SectionDetails>());
+        return [.. state.Values.OfType<SectionDetails>()];
     }
 
     public (IReadOnlyList<ClientSummary> Clients, bool HasMore) List(long agencyId, ClientFilter filter, string? after, int limit)

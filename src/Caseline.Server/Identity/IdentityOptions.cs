@@ -17,6 +17,9 @@ internal sealed class IdentityOptions
     /// <summary>The window for counting failed logons. Default 15 minutes.</summary>
     public TimeSpan LockoutWindow { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long a web UI session lasts without a request before it signs out. Default 30 minutes.</summary>
+    public TimeSpan WebIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Requests each API client (or user) may make per <see cref="RateLimitWindow"/>. Default 6,000.</summary>
     public int RateLimitPermits { get; set; } = 6_000;
 

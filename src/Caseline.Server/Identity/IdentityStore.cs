@@ -17,11 +17,15 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
 
     public static string LoginKey(string login) => login.Trim().ToLowerInvariant();
 
-    public UserAccount? FindUser(string login)
+    public UserAccount? FindUser(string login) => ReadUser("login_key = @key", LoginKey(login));
+
+    public UserAccount? FindUserById(string id) => ReadUser("id = @key", id);
+
+    private UserAccount? ReadUser(string where, string key)
     {
         using var connection = database.OpenReader();
         using var command = connection.Command(
-            "SELECT id, agency_id, login, role, password_hash, disabled FROM users WHERE login_key = @key", null, ("@key", LoginKey(login)));
+            $"SELECT id, agency_id, login, role, password_hash, disabled FROM users WHERE {where}", null, ("@key", key));
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new UserAccount(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5) != 0)

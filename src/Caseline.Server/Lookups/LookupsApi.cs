@@ -59,22 +59,26 @@ internal static class LookupsApi
         return api;
     }
 
-    private static Results<Ok<LookupList>, ProblemHttpResult> Get(Caller caller, string kind, Database database)
+    private static Results<Ok<LookupList>, ProblemHttpResult> Get(Caller caller, string kind, Database database) =>
+        Values(caller.AgencyId, kind, database) is { } values ? TypedResults.Ok(new LookupList(Canonical(kind), values)) : Problems.NotFound("No such lookup list.");
+
+    /// <summary>A lookup list of the agency (the API's and the web UI's drop-downs); null when there is no such kind.</summary>
+    internal static IReadOnlyList<string>? Values(long agencyId, string kind, Database database)
     {
         if (Fixed.TryGetValue(kind, out var values))
         {
-            return TypedResults.Ok(new LookupList(Canonical(kind), values()));
+            return values();
         }
 
         if (!Defaults.TryGetValue(kind, out var defaults))
         {
-            return Problems.NotFound("No such lookup list.");
+            return null;
         }
 
         using var connection = database.OpenReader();
         var configured = new List<string>();
         using (var command = connection.Command(
-            "SELECT value FROM lookups WHERE agency_id = @agency AND kind = @kind ORDER BY sort", null, ("@agency", caller.AgencyId), ("@kind", Canonical(kind))))
+            "SELECT value FROM lookups WHERE agency_id = @agency AND kind = @kind ORDER BY sort", null, ("@agency", agencyId), ("@kind", Canonical(kind))))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -87,7 +91,7 @@ internal static class LookupsApi
         if (ClientColumn.TryGetValue(kind, out var column))
         {
             using var command = connection.Command(
-                $"SELECT DISTINCT {column} FROM clients WHERE agency_id = @agency AND {column} IS NOT NULL ORDER BY {column}", null, ("@agency", caller.AgencyId));
+                $"SELECT DISTINCT {column} FROM clients WHERE agency_id = @agency AND {column} IS NOT NULL ORDER BY {column}", null, ("@agency", agencyId));
             using var reader = command.ExecuteReader();
             var inUse = new List<string>();
             while (reader.Read())
@@ -98,7 +102,7 @@ internal static class LookupsApi
             list.AddRange(inUse.Where(v => !list.Contains(v, StringComparer.Ordinal)).ToList());
         }
 
-        return TypedResults.Ok(new LookupList(Canonical(kind), list));
+        return list;
     }
 
     private static async Task<Results<Ok<LookupList>, ValidationProblem, ProblemHttpResult>> Put(

@@ -1,0 +1,186 @@
+using System.Text.Json;
+using Caseline.Messages;
+using Caseline.Server.Audit;
+using Caseline.Server.Clients;
+using Caseline.Server.Storage;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Caseline.Server.Web.Pages.Clients;
+
+/// <summary>
+/// Changing a section or an item, or adding an item. The form becomes the body the Sync API takes and goes through the
+/// API's own operations, so an officer's change is validated with the same messages and emits exactly the same messages
+/// (<c>UpdatedBy</c> is the officer's login). On an error nothing is stored and the form comes back with the messages.
+/// </summary>
+[Audited]
+internal abstract class SectionFormPage(WebQueries queries, Database database, WriteQueue writes, TimeProvider clock) : WebPage
+{
+    public Section Section { get; private set; } = Section.PersonalDetails;
+
+    public string ClientId { get; private set; } = "";
+
+    public string ClientName { get; private set; } = "";
+
+    /// <summary>The item changed, or null for a client's own section or a new item.</summary>
+    public string? ItemId { get; private set; }
+
+    public abstract bool IsNew { get; }
+
+    public List<FormField> Fields { get; private set; } = [];
+
+    public List<List<FormField>> Rows { get; private set; } = [];
+
+    public Dictionary<string, string[]> Errors { get; private set; } = [];
+
+    public string ProfilePath => $"/ui/clients/{Uri.EscapeDataString(ClientId)}";
+
+    protected IActionResult Show(string clientId, string slug, string? itemId)
+    {
+        if (Load(clientId, slug, itemId) is not { } client)
+        {
+            return NotFound();
+        }
+
+        JsonElement? details = null;
+        if (itemId is not null || !Section.IsCollection)
+        {
+            details = (itemId is null ? client.Own(Section) : client.Items(Section).FirstOrDefault(i => i.ItemId == itemId))?.Details;
+            if (details is null && itemId is not null)
+            {
+                return NotFound();
+            }
+        }
+
+        (Fields, Rows) = SectionForm.From(Section, details, database, Caller.AgencyId, withIdentifier: IsNew);
+        return Page();
+    }
+
+    protected async Task<IActionResult> SaveAsync(string clientId, string slug, string? itemId, CancellationToken ct)
+    {
+        if (Load(clientId, slug, itemId) is not { } client)
+        {
+            return NotFound();
+        }
+
+        var form = Request.Form;
+        var rows = Math.Clamp(int.TryParse(form["rows"], out var posted) ? posted : 0, 0, SectionForm.MaxRows(Section));
+        if (form["add"] == "row" && rows < SectionForm.MaxRows(Section))
+        {
+            // Another empty offense row: nothing is saved until the form is sent with Save.
+            (Fields, Rows) = SectionForm.Posted(Section, form, rows + 1, Errors, database, Caller.AgencyId, withIdentifier: IsNew);
+            return Page();
+        }
+
+        var body = SectionForm.Body(Section, form, rows, withIdentifier: false);
+        using var document = JsonDocument.Parse(body.ToJsonString());
+        var audit = AuditEntry.Of(HttpContext);
+        string saved;
+        if (!Section.IsCollection)
+        {
+            var (_, errors) = await ClientsApi.ReplaceAsync(Caller, clientId, document.RootElement, audit, writes, clock, ct);
+            Errors = errors ?? [];
+            saved = $"{Display.Title(Section)} details saved.";
+        }
+        else
+        {
+            var id = IsNew ? form["IntegrationId"].ToString().Trim() : itemId!;
+            if (IsNew && NewItemErrors(client, id) is { } invalid)
+            {
+                Errors = invalid;
+            }
+            else
+            {
+                var (outcome, _, errors) = await ClientsApi.PutItemAsync(Caller, Section, clientId, id, document.RootElement, audit, writes, clock, ct);
+                if (outcome == ClientsApi.ItemOutcome.ClientNotFound)
+                {
+                    return NotFound();
+                }
+
+                Errors = errors ?? [];
+            }
+
+            saved = $"{Capitalised(Display.ItemNoun(Section))} {id} {(IsNew ? "added" : "saved")}.";
+        }
+
+        if (Errors.Count > 0)
+        {
+            (Fields, Rows) = SectionForm.Posted(Section, form, rows, Errors, database, Caller.AgencyId, withIdentifier: IsNew);
+            return Page();
+        }
+
+        Notify(saved);
+        return Redirect(ProfilePath);
+    }
+
+    public string Heading => IsNew
+        ? $"Add {(Section == Section.AddressDetails ? "an" : "a")} {Display.ItemNoun(Section)}"
+        : ItemId is null ? $"Change {Display.Title(Section).ToLowerInvariant()} details" : $"Change {Display.ItemNoun(Section)} {ItemId}";
+
+    /// <summary>The errors in the order of the form, for the summary at the top; those of no field come first.</summary>
+    public IEnumerable<(string? FieldId, string Message)> Summary()
+    {
+        var keys = Fields.Concat(Rows.SelectMany(r => r)).ToDictionary(f => f.Key, f => f.Id, StringComparer.Ordinal);
+        foreach (var (key, messages) in Errors.Where(e => !keys.ContainsKey(e.Key)))
+        {
+            foreach (var message in messages)
+            {
+                yield return (Fields.FirstOrDefault()?.Id, message);
+            }
+        }
+
+        foreach (var field in Fields.Concat(Rows.SelectMany(r => r)).Where(f => f.Errors is not null))
+        {
+            foreach (var message in field.Errors!)
+            {
+                yield return (field.Id, message);
+            }
+        }
+    }
+
+    private ClientPage? Load(string clientId, string slug, string? itemId)
+    {
+        var section = Display.FromSlug(slug);
+        if (section is null || (itemId is not null && !section.IsCollection) || (IsNew && !section.IsCollection))
+        {
+            return null;
+        }
+
+        var client = queries.Client(Caller.AgencyId, clientId);
+        (Section, ClientId, ItemId, ClientName) = (section, clientId, itemId, client?.Name ?? "");
+        return client;
+    }
+
+    private Dictionary<string, string[]>? NewItemErrors(ClientPage client, string id)
+    {
+        if (ClientsApi.InvalidId("IntegrationId", id) is { } invalid)
+        {
+            return new(invalid.ProblemDetails.Errors, StringComparer.Ordinal);
+        }
+
+        return client.Items(Section).Any(i => i.ItemId == id)
+            ? new(StringComparer.Ordinal) { ["IntegrationId"] = [$"The client already has {(Section == Section.AddressDetails ? "an" : "a")} {Display.ItemNoun(Section)} with this identifier"] }
+            : null;
+    }
+
+    private static string Capitalised(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+}
+
+/// <summary>Changing a client's own section or one of its items.</summary>
+internal sealed class EditModel(WebQueries queries, Database database, WriteQueue writes, TimeProvider clock) : SectionFormPage(queries, database, writes, clock)
+{
+    public override bool IsNew => false;
+
+    public IActionResult OnGet(string clientId, string section, string? itemId) => Show(clientId, section, itemId);
+
+    public Task<IActionResult> OnPostAsync(string clientId, string section, string? itemId, CancellationToken ct) => SaveAsync(clientId, section, itemId, ct);
+}
+
+/// <summary>Adding an item to one of a client's collections.</summary>
+internal sealed class AddModel(WebQueries queries, Database database, WriteQueue writes, TimeProvider clock) : SectionFormPage(queries, database, writes, clock)
+{
+    public override bool IsNew => true;
+
+    public IActionResult OnGet(string clientId, string section) => Show(clientId, section, null);
+
+    public Task<IActionResult> OnPostAsync(string clientId, string section, CancellationToken ct) => SaveAsync(clientId, section, null, ct);
+}

@@ -1,0 +1,79 @@
+using Caseline.Server.Lookups;
+using Caseline.Server.Storage;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Caseline.Server.Web.Pages;
+
+/// <summary>The caseload: the agency's clients, searched, filtered, sorted and paged; "my caseload" is the officer's own.</summary>
+internal sealed class CaseloadModel(WebQueries queries, Database database) : WebPage
+{
+    public static readonly (string Key, string Label)[] Columns =
+        [("id", "Identifier"), ("name", "Name"), ("status", "Status"), ("caseload", "Caseload"), ("officer", "Officer")];
+
+    [BindProperty(SupportsGet = true)]
+    public string? Q { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Status { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "caseload")]
+    public string? CaseloadFilter { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Officer { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public bool Mine { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string Sort { get; set; } = "name";
+
+    [BindProperty(SupportsGet = true)]
+    public bool Desc { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "page")]
+    public int PageNumber { get; set; } = 1;
+
+    public CaseloadPage Result { get; private set; } = new([], 0, 1, 25);
+
+    public IReadOnlyList<string> Caseloads { get; private set; } = [];
+
+    public IReadOnlyList<string> Officers { get; private set; } = [];
+
+    public string AgencyName => Caller.AgencyName;
+
+    public void OnGet()
+    {
+        if (!WebQueries.Sorts.Contains(Sort, StringComparer.OrdinalIgnoreCase))
+        {
+            Sort = "name";
+        }
+
+        Sort = Sort.ToLowerInvariant();
+        var officer = Mine ? Caller.Login : Blank(Officer);
+        Result = queries.Caseload(Caller.AgencyId, new CaseloadQuery(Blank(Q), Blank(Status), Blank(CaseloadFilter), officer, Sort, Desc, PageNumber));
+        Caseloads = LookupsApi.Values(Caller.AgencyId, "caseloads", database) ?? [];
+        Officers = LookupsApi.Values(Caller.AgencyId, "officers", database) ?? [];
+    }
+
+    public static string SortLabel(string key) => Columns.First(c => c.Key == key).Label.ToLowerInvariant();
+
+    /// <summary>This page's address with the current filters and some parts changed.</summary>
+    public string Link(string? sort = null, bool? desc = null, int? page = null)
+    {
+        var query = new Dictionary<string, string?>
+        {
+            ["mine"] = Mine ? "true" : null,
+            ["q"] = Blank(Q),
+            ["status"] = Blank(Status),
+            ["caseload"] = Blank(CaseloadFilter),
+            ["officer"] = Mine ? null : Blank(Officer),
+            ["sort"] = sort ?? Sort,
+            ["desc"] = (desc ?? Desc) ? "true" : null,
+            ["page"] = (page ?? Result.Page).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(WebUi.Root, query.Where(p => p.Value is not null)!);
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

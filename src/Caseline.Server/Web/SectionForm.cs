@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Caseline.Messages;
+using Caseline.Server.Lookups;
+using Caseline.Server.Storage;
+
+namespace Caseline.Server.Web;
+
+/// <summary>One field of a section's form: its name in the form and in the errors, its rule, its value and its choices.</summary>
+/// <param name="Key">The form field's name, which is also the key of its errors (<c>Offenses[0].Label</c>).</param>
+/// <param name="Spec">The field's rule in the wire contract.</param>
+/// <param name="Value">What the field holds.</param>
+/// <param name="Errors">The validator's messages for it, if any.</param>
+/// <param name="Choices">The only values a drop-down offers, or null for free input.</param>
+/// <param name="Suggestions">Values offered beside free input.</param>
+internal sealed record FormField(string Key, FieldSpec Spec, string? Value, string[]? Errors, IReadOnlyList<string>? Choices, IReadOnlyList<string>? Suggestions)
+{
+    public string Id => Display.Id(Key);
+
+    public string Label => Display.Label(Spec.Name);
+}
+
+/// <summary>
+/// Turns a section's form into the JSON body the Sync API takes, and a section's state (or a posted form) into form fields.
+/// The form posts each field under its wire name, so the validator's messages, keyed by wire name, land beside their fields.
+/// </summary>
+internal static class SectionForm
+{
+    /// <summary>The most offense rows a form shows: the contract's limit on offenses.</summary>
+    public static int MaxRows(Section section) => section.Fields.FirstOrDefault(f => f.Kind == FieldKind.List)?.MaxItems ?? 0;
+
+    /// <summary>The body for the section: every field, blank ones as null (a section is replaced whole); rows with no value are left out.</summary>
+    public static JsonObject Body(Section section, IFormCollection form, int rows, bool withIdentifier)
+    {
+        var body = new JsonObject();
+        foreach (var field in section.Fields)
+        {
+            if (field.Kind == FieldKind.Identifier && !withIdentifier)
+            {
+                continue;
+            }
+
+            if (field.Kind == FieldKind.List)
+            {
+                var items = new JsonArray();
+                for (var row = 0; row < rows; row++)
+                {
+                    var item = new JsonObject();
+                    foreach (var part in field.ItemFields)
+                    {
+                        item[part.Name] = Value(part, form[$"{field.Name}[{row}].{part.Name}"].ToString());
+                    }
+
+                    if (item.Any(p => p.Value is not null))
+                    {
+                        items.Add(item);
+                    }
+                }
+
+                body[field.Name] = items;
+                continue;
+            }
+
+            body[field.Name] = Value(field, form[field.Name].ToString());
+        }
+
+        return body;
+    }
+
+    /// <summary>The form's fields, filled from a stored state (or nothing, for a new item).</summary>
+    public static (List<FormField> Fields, List<List<FormField>> Rows) From(
+        Section section, JsonElement? details, Database database, long agencyId, bool withIdentifier, int? rows = null)
+    {
+        var lookups = new Lookups(database, agencyId);
+        var fields = new List<FormField>();
+        var table = new List<List<FormField>>();
+        foreach (var field in section.Fields)
+        {
+            if (field.Kind == FieldKind.Identifier && !withIdentifier)
+            {
+                continue;
+            }
+
+            if (field.Kind == FieldKind.List)
+            {
+                var items = details is { } d ? Display.Items(d, field.Name) : [];
+                var count = Math.Min(rows ?? items.Count + 1, field.MaxItems ?? 100);
+                for (var row = 0; row < count; row++)
+                {
+                    table.Add([.. field.ItemFields.Select(part => lookups.Field(
+                        $"{field.Name}[{row}].{part.Name}", part, row < items.Count ? Display.FormValue(items[row], part.Name) : null, null))]);
+                }
+
+                continue;
+            }
+
+            fields.Add(lookups.Field(field.Name, field, details is { } values ? Display.FormValue(values, field.Name) : null, null));
+        }
+
+        return (fields, table);
+    }
+
+    /// <summary>The form's fields as they were posted, with the validator's messages beside them.</summary>
+    public static (List<FormField> Fields, List<List<FormField>> Rows) Posted(
+        Section section, IFormCollection form, int rows, IReadOnlyDictionary<string, string[]> errors, Database database, long agencyId, bool withIdentifier)
+    {
+        var lookups = new Lookups(database, agencyId);
+        var fields = new List<FormField>();
+        var table = new List<List<FormField>>();
+        foreach (var field in section.Fields)
+        {
+            if (field.Kind == FieldKind.Identifier && !withIdentifier)
+            {
+                continue;
+            }
+
+            if (field.Kind == FieldKind.List)
+            {
+                for (var row = 0; row < rows; row++)
+                {
+                    table.Add([.. field.ItemFields.Select(part =>
+                    {
+                        var key = $"{field.Name}[{row}].{part.Name}";
+                        return lookups.Field(key, part, form[key].ToString(), errors.GetValueOrDefault(key));
+                    })]);
+                }
+
+                continue;
+            }
+
+            fields.Add(lookups.Field(field.Name, field, form[field.Name].ToString(), errors.GetValueOrDefault(field.Name)));
+        }
+
+        return (fields, table);
+    }
+
+    private static JsonValue? Value(FieldSpec field, string text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        return field.Kind switch
+        {
+            FieldKind.Boolean => text switch { "true" => JsonValue.Create(true), "false" => JsonValue.Create(false), _ => JsonValue.Create(text) },
+            // A number that does not parse goes as text, so that the validator names the field.
+            FieldKind.Number => decimal.TryParse(text.Trim(), NumberStyles.Number, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : JsonValue.Create(text),
+            _ => JsonValue.Create(text),
+        };
+    }
+
+    /// <summary>The agency's lookup lists, each read once per form.</summary>
+    private sealed class Lookups(Database database, long agencyId)
+    {
+        private readonly Dictionary<string, IReadOnlyList<string>> _lists = new(StringComparer.Ordinal);
+
+        public FormField Field(string key, FieldSpec spec, string? value, string[]? errors)
+        {
+            IReadOnlyList<string>? choices = spec.Kind == FieldKind.Enumeration ? spec.AllowedValues : null;
+            IReadOnlyList<string>? suggestions = null;
+            if (choices is null && Display.Lookup(spec.Name) is { } kind)
+            {
+                if (!_lists.TryGetValue(kind, out var list))
+                {
+                    _lists[kind] = list = LookupsApi.Values(agencyId, kind, database) ?? [];
+                }
+
+                if (Display.Suggests(kind))
+                {
+                    suggestions = list;
+                }
+                else
+                {
+                    choices = list;
+                }
+            }
+
+            // A stored value the list no longer offers stays choosable, so that saving another field does not change it.
+            if (choices is not null && !string.IsNullOrEmpty(value) && !choices.Contains(value, StringComparer.Ordinal))
+            {
+                choices = [value, .. choices];
+            }
+
+            return new FormField(key, spec, value, errors, choices, suggestions);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Reflection;
+using System.Security.Claims;
+using Caseline.Server.Identity;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Options;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace Caseline.Server.Web;
+
+/// <summary>
+/// The officer and administrator web UI: Razor Pages under <c>/ui</c>, rendered on the server, working without
+/// JavaScript. People sign in with the same users, passwords and lockout as the token endpoint, into a cookie
+/// that holds the same claims a token would, so every page reaches the data through the same <see cref="Caller"/>
+/// and the same operations as the API.
+/// </summary>
+internal static class WebUi
+{
+    public const string Scheme = "caseline-web";
+
+    /// <summary>The client part of <see cref="Caller.Origin"/> for what is written through the UI.</summary>
+    public const string ClientId = "caseline-web";
+
+    public const string Root = "/ui";
+
+    /// <summary>Officers and administrators of an agency: the caseload and client pages.</summary>
+    public const string Officers = "web-officers";
+
+    /// <summary>An agency's administrators: deliveries and administration.</summary>
+    public const string Administrators = "web-administrators";
+
+    /// <summary>The platform's administrators: agencies.</summary>
+    public const string Platform = "web-platform";
+
+    // No inline script or style anywhere: every page's assets are the app's own files.
+    private const string ContentSecurityPolicy =
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    public static IServiceCollection AddWebUi(this IServiceCollection services)
+    {
+        services.AddAuthentication().AddCookie(Scheme, cookie =>
+        {
+            cookie.Cookie.Name = "caseline.session";
+            cookie.Cookie.Path = Root;
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; // TLS ends at the reverse proxy; loopback is plain HTTP
+            cookie.LoginPath = Root + "/signin";
+            cookie.LogoutPath = Root + "/signout";
+            cookie.AccessDeniedPath = Root + "/denied";
+            cookie.ReturnUrlParameter = "returnUrl";
+            cookie.SlidingExpiration = true;
+            cookie.Events.OnValidatePrincipal = StillAllowedAsync;
+        });
+        services.AddOptions<CookieAuthenticationOptions>(Scheme)
+            .Configure<IOptions<IdentityOptions>, TimeProvider>((cookie, identity, clock) =>
+            {
+                cookie.ExpireTimeSpan = identity.Value.WebIdleTimeout;
+                cookie.TimeProvider = clock;
+            });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Officers, policy => Require(policy, agency: true, Roles.Officer, Roles.AgencyAdministrator))
+            .AddPolicy(Administrators, policy => Require(policy, agency: true, Roles.AgencyAdministrator))
+            .AddPolicy(Platform, policy => Require(policy, agency: false, Roles.PlatformAdministrator));
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "caseline.antiforgery";
+            antiforgery.Cookie.Path = Root;
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            antiforgery.FormFieldName = "__antiforgery";
+        });
+        services.AddRazorPages(pages =>
+        {
+            pages.RootDirectory = "/Web/Pages";
+            pages.Conventions.AuthorizeFolder("/", Officers);
+            pages.Conventions.AuthorizeFolder("/Deliveries", Administrators);
+            pages.Conventions.AuthorizeFolder("/Admin", Administrators);
+            pages.Conventions.AuthorizeFolder("/Agencies", Platform);
+            pages.Conventions.AllowAnonymousToPage("/SignIn");
+            pages.Conventions.AllowAnonymousToPage("/Status");
+            pages.Conventions.AllowAnonymousToPage("/Denied");
+        }).AddCookieTempDataProvider(temp =>
+        {
+            temp.Cookie.Name = "caseline.notice";
+            temp.Cookie.Path = Root;
+            temp.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        services.AddSingleton<WebQueries>();
+        return services;
+    }
+
+    /// <summary>Security headers on every UI response, and the UI's own status pages for its errors.</summary>
+    public static IApplicationBuilder UseWebUi(this IApplicationBuilder app) =>
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(Root, StringComparison.OrdinalIgnoreCase), ui =>
+        {
+            ui.Use((context, next) =>
+            {
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers.XFrameOptions = "DENY";
+                headers["Referrer-Policy"] = "same-origin";
+                headers["Cross-Origin-Opener-Policy"] = "same-origin";
+                // Pages hold personal data: no cache keeps them, and Back after signing out shows nothing. (Antiforgery
+                // would set the same on every page with a form.)
+                headers.CacheControl = context.Request.Path.StartsWithSegments(Root + "/assets", StringComparison.OrdinalIgnoreCase) ? "public, max-age=3600" : "no-cache, no-store";
+                return next(context);
+            });
+            ui.UseStatusCodePagesWithReExecute(Root + "/status/{0}");
+        });
+
+    public static void MapWebUi(this WebApplication app)
+    {
+        app.MapRazorPages();
+        app.MapGet(Root + "/assets/{name}", Asset).ExcludeFromDescription().AllowAnonymous();
+    }
+
+    /// <summary>The principal the UI's cookie carries: the claims a token of the first-party client would.</summary>
+    public static ClaimsPrincipal Principal(UserAccount user, string? agencyName)
+    {
+        var claims = new ClaimsIdentity(Scheme, Claims.Name, Claims.Role);
+        claims.AddClaim(new Claim(Claims.Subject, user.Id));
+        claims.AddClaim(new Claim(Claims.Name, user.Login));
+        claims.AddClaim(new Claim(Claims.Role, user.Role));
+        claims.AddClaim(new Claim(TokenEndpoint.ClientClaim, ClientId));
+        if (user.AgencyId is { } agency)
+        {
+            claims.AddClaim(new Claim(TokenEndpoint.AgencyIdClaim, agency.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            claims.AddClaim(new Claim(TokenEndpoint.AgencyNameClaim, agencyName ?? ""));
+        }
+
+        return new ClaimsPrincipal(claims);
+    }
+
+    /// <summary>Where a user lands after signing in.</summary>
+    public static string Home(string role) => role == Roles.PlatformAdministrator ? Root + "/agencies" : Root + "/";
+
+    private static void Require(Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder policy, bool agency, params string[] roles) =>
+        policy.AddAuthenticationSchemes(Scheme)
+            .RequireAuthenticatedUser()
+            .RequireAssertion(context => agency == context.User.HasClaim(c => c.Type == TokenEndpoint.AgencyIdClaim))
+            .RequireAssertion(context => roles.Contains(context.User.FindFirstValue(Claims.Role)));
+
+    /// <summary>A session ends as soon as its user is disabled, removed or given another role.</summary>
+    private static Task StillAllowedAsync(CookieValidatePrincipalContext context)
+    {
+        var identity = context.HttpContext.RequestServices.GetRequiredService<IdentityStore>();
+        var user = identity.FindUserById(context.Principal?.FindFirstValue(Claims.Subject) ?? "");
+        if (user is { Disabled: false } && user.Role == context.Principal!.FindFirstValue(Claims.Role))
+        {
+            return Task.CompletedTask;
+        }
+
+        context.RejectPrincipal();
+        return context.HttpContext.SignOutAsync(Scheme);
+    }
+
+    private static readonly Assembly Assets = typeof(WebUi).Assembly;
+
+    private static IResult Asset(string name)
+    {
+        var type = Path.GetExtension(name) switch
+        {
+            ".css" => "text/css; charset=utf-8",
+            ".svg" => "image/svg+xml",
+            _ => null,
+        };
+        var stream = type is null || name.Contains('/', StringComparison.Ordinal) ? null : Assets.GetManifestResourceStream("Caseline.Server.Web.Assets." + name);
+        return stream is null ? TypedResults.NotFound() : TypedResults.Stream(stream, type);
+    }
+}

@@ -102,9 +102,21 @@ public sealed partial class WebSession : IAsyncDisposable
                 await route.AbortAsync();
             }
         });
+        page.Response += (_, response) =>
+        {
+            // A page may answer 4xx (a test asks for what it may not see); what the page loads with it may not.
+            if (response.Status >= 400 && response.Request.ResourceType != "document")
+            {
+                lock (session._problems)
+                {
+                    session._problems.Add($"{response.Status} for {response.Url}");
+                }
+            }
+        };
         page.Console += (_, message) =>
         {
-            if (message.Type == "error")
+            // Chromium also reports every 4xx document as a console error; those are the test's business.
+            if (message.Type == "error" && !message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal))
             {
                 lock (session._problems)
                 {
@@ -129,14 +141,27 @@ public sealed partial class WebSession : IAsyncDisposable
         return response?.Status ?? 0;
     }
 
+    /// <summary>Clicks something that navigates (a link, a submit button) and waits for the next page to load.</summary>
+    public Task ClickAsync(ILocator target) => NavigatingAsync(() => target.ClickAsync());
+
+    /// <summary>Presses a key that navigates (Enter on a link or button) and waits for the next page to load.</summary>
+    public Task PressAsync(string key) => NavigatingAsync(() => Page.Keyboard.PressAsync(key));
+
+    // A mark on the old document: the next page has loaded once a document without it is complete (the same address included).
+    private async Task NavigatingAsync(Func<Task> action)
+    {
+        await Page.EvaluateAsync("() => { window.caselineOldPage = true; }");
+        await action();
+        await Page.WaitForFunctionAsync("() => window.caselineOldPage === undefined && document.readyState === 'complete'");
+    }
+
     /// <summary>Signs in through the form.</summary>
     public async Task SignInAsync(string login, string password = CaselineServer.Password)
     {
         await GoAsync("/ui/signin");
         await Page.GetByLabel("Email address").FillAsync(login);
         await Page.GetByLabel("Password").FillAsync(password);
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Page.WaitForLoadStateAsync();
+        await ClickAsync(Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }));
     }
 
     /// <summary>Runs axe-core (WCAG 2.2 A and AA) on the page as it is now and fails on any violation; keeps a screenshot.</summary>

@@ -19,7 +19,7 @@ public sealed class SignInTests(CaselineServer server, Chromium chromium) : ICla
 
         await web.SignInAsync(agency.Officer);
         Assert.Equal("Caseload", await web.Page.Locator("h1").InnerTextAsync());
-        await web.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }));
         Assert.Equal("You are signed out", await web.Page.Locator("h1").InnerTextAsync());
         await web.CheckAsync("signed-out");
 

@@ -31,7 +31,7 @@ internal sealed class CaseloadModel(WebQueries queries, Database database) : Web
     [BindProperty(SupportsGet = true)]
     public bool Desc { get; set; }
 
-    [BindProperty(SupportsGet = true, Name = "page")]
+    [BindProperty(SupportsGet = true, Name = "p")]
     public int PageNumber { get; set; } = 1;
 
     public CaseloadPage Result { get; private set; } = new([], 0, 1, 25);
@@ -70,7 +70,7 @@ internal sealed class CaseloadModel(WebQueries queries, Database database) : Web
             ["officer"] = Mine ? null : Blank(Officer),
             ["sort"] = sort ?? Sort,
             ["desc"] = (desc ?? Desc) ? "true" : null,
-            ["page"] = (page ?? Result.Page).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["p"] = (page ?? Result.Page).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(WebUi.Root, query.Where(p => p.Value is not null)!);
     }

@@ -47,6 +47,9 @@ internal static class Display
         _ => section.Name,
     };
 
+    /// <summary>The noun with its article: "an address", "a phone".</summary>
+    public static string WithArticle(string noun) => ("aeiou".Contains(noun[0], StringComparison.Ordinal) ? "an " : "a ") + noun;
+
     /// <summary>A field's label: its wire name split into words ("AssignedCaseload" is "Assigned caseload").</summary>
     public static string Label(string field) => field switch
     {

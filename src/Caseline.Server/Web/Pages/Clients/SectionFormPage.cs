@@ -113,7 +113,7 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
     }
 
     public string Heading => IsNew
-        ? $"Add {(Section == Section.AddressDetails ? "an" : "a")} {Display.ItemNoun(Section)}"
+        ? $"Add {Display.WithArticle(Display.ItemNoun(Section))}"
         : ItemId is null ? $"Change {Display.Title(Section).ToLowerInvariant()} details" : $"Change {Display.ItemNoun(Section)} {ItemId}";
 
     /// <summary>The errors in the order of the form, for the summary at the top; those of no field come first.</summary>
@@ -158,7 +158,7 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
         }
 
         return client.Items(Section).Any(i => i.ItemId == id)
-            ? new(StringComparer.Ordinal) { ["IntegrationId"] = [$"The client already has {(Section == Section.AddressDetails ? "an" : "a")} {Display.ItemNoun(Section)} with this identifier"] }
+            ? new(StringComparer.Ordinal) { ["IntegrationId"] = [$"The client already has {Display.WithArticle(Display.ItemNoun(Section))} with this identifier"] }
             : null;
     }
 

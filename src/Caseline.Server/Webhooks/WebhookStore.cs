@@ -72,6 +72,22 @@ internal static class WebhookStore
         return (hasMore ? deliveries[..limit] : deliveries, hasMore);
     }
 
+    /// <summary>An endpoint's newest deliveries, in one state or any.</summary>
+    public static List<Delivery> LatestDeliveries(DbConnection connection, string endpointId, string? state, int limit)
+    {
+        using var command = connection.Command(
+            $"SELECT {DeliveryColumns} FROM deliveries WHERE endpoint_id = @endpoint" + (state is null ? "" : " AND state = @state") + " ORDER BY id DESC LIMIT @limit",
+            null, ("@endpoint", endpointId), ("@state", state), ("@limit", limit));
+        using var reader = command.ExecuteReader();
+        var deliveries = new List<Delivery>();
+        while (reader.Read())
+        {
+            deliveries.Add(ReadDelivery(reader));
+        }
+
+        return deliveries;
+    }
+
     private static List<DeliveryAttempt> Attempts(DbConnection connection, long deliveryId)
     {
         using var command = connection.Command(

@@ -71,7 +71,7 @@ internal static class WebhooksApi
             : NotFound();
     }
 
-    private static async Task<Results<Ok<WebhookEndpoint>, ValidationProblem, ProblemHttpResult>> Update(
+    internal static async Task<Results<Ok<WebhookEndpoint>, ValidationProblem, ProblemHttpResult>> Update(
         Caller caller, string id, WebhookEndpointRequest body, WriteQueue writes, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         var (subTypes, errors) = await ValidateAsync(body, options.Value, ct);
@@ -116,7 +116,7 @@ internal static class WebhooksApi
         return deleted ? TypedResults.NoContent() : NotFound();
     }
 
-    private static async Task<Results<Ok<RotatedSecret>, ProblemHttpResult>> Rotate(
+    internal static async Task<Results<Ok<RotatedSecret>, ProblemHttpResult>> Rotate(
         Caller caller, string id, WriteQueue writes, WebhookSecrets secrets, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         var secret = WebhookSecrets.NewSecret();
@@ -160,7 +160,7 @@ internal static class WebhooksApi
             : Problems.NotFound("Delivery not found.");
     }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> Retry(
+    internal static async Task<Results<Accepted, ProblemHttpResult>> Retry(
         Caller caller, string id, long deliveryId, WriteQueue writes, WebhookDispatcher dispatcher, CancellationToken ct)
     {
         var state = await writes.RunAsync(scope =>
@@ -185,7 +185,7 @@ internal static class WebhooksApi
         };
     }
 
-    private static async Task<Results<Ok<RecoverResult>, ValidationProblem, ProblemHttpResult>> Recover(
+    internal static async Task<Results<Ok<RecoverResult>, ValidationProblem, ProblemHttpResult>> Recover(
         Caller caller, string id, RecoverRequest body, WriteQueue writes, WebhookDispatcher dispatcher, CancellationToken ct)
     {
         if (body.Since is not { } since)

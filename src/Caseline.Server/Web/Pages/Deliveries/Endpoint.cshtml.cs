@@ -1,0 +1,102 @@
+using System.Globalization;
+using Caseline.Server.Storage;
+using Caseline.Server.Webhooks;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Caseline.Server.Web.Pages.Deliveries;
+
+/// <summary>One endpoint: its health, its deliveries by state, and the API's own operations on it (enable, disable, rotate, recover).</summary>
+internal sealed class EndpointModel(
+    WebQueries queries, Database database, WriteQueue writes, WebhookDispatcher dispatcher, WebhookSecrets secrets, IOptions<WebhookOptions> options, TimeProvider clock)
+    : WebPage
+{
+    public EndpointHealth? Health { get; private set; }
+
+    public IReadOnlyList<Delivery> Deliveries { get; private set; } = [];
+
+    [BindProperty(SupportsGet = true)]
+    public string? State { get; set; }
+
+    public string? SinceText { get; private set; }
+
+    /// <summary>A new signing secret, shown in this one response and nowhere else (never through a redirect or a cookie).</summary>
+    public string? Secret { get; private set; }
+
+    public DateTimeOffset? SecretOverlapUntil { get; private set; }
+
+    public string? Error { get; private set; }
+
+    public IActionResult OnGet(string id) => Load(id) ? Page() : NotFound();
+
+    public Task<IActionResult> OnPostEnableAsync(string id, CancellationToken ct) => SwitchAsync(id, true, ct);
+
+    public Task<IActionResult> OnPostDisableAsync(string id, CancellationToken ct) => SwitchAsync(id, false, ct);
+
+    public async Task<IActionResult> OnPostRotateAsync(string id, CancellationToken ct)
+    {
+        if (await WebhooksApi.Rotate(Caller, id, writes, secrets, options, ct) is not { Result: Ok<RotatedSecret> rotated })
+        {
+            return NotFound();
+        }
+
+        (Secret, SecretOverlapUntil) = (rotated.Value!.Secret, rotated.Value.PreviousSecretExpiresAt);
+        return Load(id) ? Page() : NotFound();
+    }
+
+    public async Task<IActionResult> OnPostRecoverAsync(string id, string? since, CancellationToken ct)
+    {
+        if (!DateTime.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant))
+        {
+            Error = "Enter the date and time to recover from, for example 2024-05-01T13:45";
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Load(id) ? Page() : NotFound();
+        }
+
+        var result = await WebhooksApi.Recover(Caller, id, new RecoverRequest(new DateTimeOffset(instant, TimeSpan.Zero)), writes, dispatcher, ct);
+        if (result.Result is not Ok<RecoverResult> recovered)
+        {
+            return NotFound();
+        }
+
+        Notify($"{recovered.Value!.Recovered} failed {(recovered.Value.Recovered == 1 ? "delivery is" : "deliveries are")} queued again.");
+        return Redirect($"/ui/deliveries/{Uri.EscapeDataString(id)}");
+    }
+
+    private async Task<IActionResult> SwitchAsync(string id, bool enabled, CancellationToken ct)
+    {
+        using (var connection = database.OpenReader())
+        {
+            if (WebhookStore.Find(connection, null, Caller.AgencyId, id) is not { } endpoint)
+            {
+                return NotFound();
+            }
+
+            var result = await WebhooksApi.Update(Caller, id, new WebhookEndpointRequest(endpoint.Url, endpoint.Description, endpoint.SubTypes, enabled), writes, dispatcher, options, ct);
+            if (result.Result is not Ok<WebhookEndpoint>)
+            {
+                return NotFound();
+            }
+        }
+
+        Notify(enabled ? "The endpoint is enabled: its deliveries go out again." : "The endpoint is disabled: its deliveries wait until it is enabled.");
+        return Redirect($"/ui/deliveries/{Uri.EscapeDataString(id)}");
+    }
+
+    private bool Load(string id)
+    {
+        Health = queries.Health(Caller.AgencyId, id) is [var health, ..] ? health : null;
+        if (Health is null)
+        {
+            return false;
+        }
+
+        var state = DeliveryState.All.FirstOrDefault(s => string.Equals(s, State?.Trim(), StringComparison.OrdinalIgnoreCase));
+        State = state;
+        using var connection = database.OpenReader();
+        Deliveries = WebhookStore.LatestDeliveries(connection, id, state, 100);
+        SinceText ??= clock.GetUtcNow().AddDays(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        return true;
+    }
+}

@@ -174,7 +174,7 @@ internal static class AuditApi
         return admin;
     }
 
-    private static async Task<Results<Ok<AuditPage>, ValidationProblem>> Query(
+    internal static async Task<Results<Ok<AuditPage>, ValidationProblem>> Query(
         Caller caller, Database database, WriteQueue writes, string? actor, string? clientId, DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit, CancellationToken ct)
     {
         if (!Cursor.TryDecode(after, out long afterId) || limit is < 1 or > 1000)

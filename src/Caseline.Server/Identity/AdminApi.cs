@@ -48,7 +48,7 @@ internal static class AdminApi
         return admin;
     }
 
-    private static async Task<Results<Created<AgencyView>, ValidationProblem, ProblemHttpResult>> CreateAgency(
+    internal static async Task<Results<Created<AgencyView>, ValidationProblem, ProblemHttpResult>> CreateAgency(
         AgencyRequest body, WriteQueue writes, IdentityStore identity, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -88,7 +88,7 @@ internal static class AdminApi
             : Problems.Conflict("An agency with this name already exists.");
     }
 
-    private static Ok<List<AgencyView>> ListAgencies(Database database)
+    internal static Ok<List<AgencyView>> ListAgencies(Database database)
     {
         using var connection = database.OpenReader();
         using var command = connection.Command("SELECT id, name FROM agencies ORDER BY id");
@@ -102,7 +102,7 @@ internal static class AdminApi
         return TypedResults.Ok(agencies);
     }
 
-    private static Ok<List<UserView>> ListUsers(Caller caller, Database database)
+    internal static Ok<List<UserView>> ListUsers(Caller caller, Database database)
     {
         using var connection = database.OpenReader();
         using var command = connection.Command("SELECT id, login, role, disabled FROM users WHERE agency_id = @agency ORDER BY login_key", null, ("@agency", caller.AgencyId));
@@ -116,7 +116,7 @@ internal static class AdminApi
         return TypedResults.Ok(users);
     }
 
-    private static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> CreateUser(
+    internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> CreateUser(
         UserRequest body, Caller caller, WriteQueue writes, IdentityStore identity, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -140,7 +140,7 @@ internal static class AdminApi
             : TypedResults.Created($"/api/v1/admin/users/{id}", new UserView(id, body.Login!.Trim(), body.Role!, false, body.Password is null ? password : null));
     }
 
-    private static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> UpdateUser(
+    internal static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> UpdateUser(
         string id, UserRequest body, Caller caller, WriteQueue writes, IdentityStore identity, Database database, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -178,7 +178,7 @@ internal static class AdminApi
         return new UserView(id, reader.GetString(0), reader.GetString(1), reader.GetInt64(2) != 0, null);
     }
 
-    private static Ok<List<ClientView>> ListClients(Caller caller, Database database)
+    internal static Ok<List<ClientView>> ListClients(Caller caller, Database database)
     {
         using var connection = database.OpenReader();
         using var command = connection.Command("SELECT client_id, name, disabled FROM api_clients WHERE agency_id = @agency ORDER BY client_id", null, ("@agency", caller.AgencyId));
@@ -192,7 +192,7 @@ internal static class AdminApi
         return TypedResults.Ok(clients);
     }
 
-    private static async Task<Results<Created<ClientView>, ValidationProblem, ProblemHttpResult>> CreateClient(
+    internal static async Task<Results<Created<ClientView>, ValidationProblem, ProblemHttpResult>> CreateClient(
         ClientRequest body, Caller caller, WriteQueue writes, IdentityStore identity, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -216,7 +216,7 @@ internal static class AdminApi
             : Problems.Conflict("An API client with this id already exists.");
     }
 
-    private static async Task<Results<Ok<ClientView>, ValidationProblem, ProblemHttpResult>> UpdateClient(
+    internal static async Task<Results<Ok<ClientView>, ValidationProblem, ProblemHttpResult>> UpdateClient(
         string clientId, ClientRequest body, Caller caller, WriteQueue writes, CancellationToken ct)
     {
         if (body.Name is not null && (body.Name.Trim().Length is 0 or > 100 || !MessageValidator.IsAllowedText(body.Name)))
@@ -241,7 +241,7 @@ internal static class AdminApi
         return view is null ? Problems.NotFound("API client not found.") : TypedResults.Ok(view);
     }
 
-    private static async Task<Results<Ok<ClientView>, ProblemHttpResult>> RotateClientSecret(
+    internal static async Task<Results<Ok<ClientView>, ProblemHttpResult>> RotateClientSecret(
         string clientId, Caller caller, WriteQueue writes, IdentityStore identity, CancellationToken ct)
     {
         var secret = PasswordHashing.NewSecret(32);

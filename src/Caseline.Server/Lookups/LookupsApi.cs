@@ -32,6 +32,9 @@ internal static class LookupsApi
         ["timeZones"] = () => TimeZones.Value,
     };
 
+    /// <summary>The kinds an agency may configure.</summary>
+    internal static IEnumerable<string> Configurable => Defaults.Keys;
+
     private static readonly Dictionary<string, string[]> Defaults = new(StringComparer.OrdinalIgnoreCase)
     {
         ["genders"] = ["Female", "Male", "Non-binary", "Unknown"],
@@ -105,7 +108,7 @@ internal static class LookupsApi
         return list;
     }
 
-    private static async Task<Results<Ok<LookupList>, ValidationProblem, ProblemHttpResult>> Put(
+    internal static async Task<Results<Ok<LookupList>, ValidationProblem, ProblemHttpResult>> Put(
         Caller caller, string kind, LookupValues body, WriteQueue writes, CancellationToken ct)
     {
         if (Fixed.ContainsKey(kind))

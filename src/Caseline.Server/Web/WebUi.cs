@@ -23,6 +23,9 @@ internal static class WebUi
 
     public const string Root = "/ui";
 
+    /// <summary>Anyone signed in to the UI.</summary>
+    public const string SignedIn = "web-signed-in";
+
     /// <summary>Officers and administrators of an agency: the caseload and client pages.</summary>
     public const string Officers = "web-officers";
 
@@ -59,6 +62,7 @@ internal static class WebUi
                 cookie.TimeProvider = clock;
             });
         services.AddAuthorizationBuilder()
+            .AddPolicy(SignedIn, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser())
             .AddPolicy(Officers, policy => Require(policy, agency: true, Roles.Officer, Roles.AgencyAdministrator))
             .AddPolicy(Administrators, policy => Require(policy, agency: true, Roles.AgencyAdministrator))
             .AddPolicy(Platform, policy => Require(policy, agency: false, Roles.PlatformAdministrator));
@@ -73,7 +77,10 @@ internal static class WebUi
         services.AddRazorPages(pages =>
         {
             pages.RootDirectory = "/Web/Pages";
-            pages.Conventions.AuthorizeFolder("/", Officers);
+            // Every page needs a signed-in person; each folder then says whose it is (a new page is never open by accident).
+            pages.Conventions.AuthorizeFolder("/", SignedIn);
+            pages.Conventions.AuthorizePage("/Index", Officers);
+            pages.Conventions.AuthorizeFolder("/Clients", Officers);
             pages.Conventions.AuthorizeFolder("/Deliveries", Administrators);
             pages.Conventions.AuthorizeFolder("/Admin", Administrators);
             pages.Conventions.AuthorizeFolder("/Agencies", Platform);

@@ -1,0 +1,64 @@
+using Caseline.Server.Identity;
+using Caseline.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Caseline.Server.Web.Pages.Admin;
+
+/// <summary>The agency's API clients: create and rotate (the secret shown once), disable and enable.</summary>
+internal sealed class ApiClientsModel(Database database, WriteQueue writes, IdentityStore identity) : AdminPage
+{
+    public IReadOnlyList<ClientView> Clients { get; private set; } = [];
+
+    public string? NewName { get; private set; }
+
+    public string? NewClientId { get; private set; }
+
+    public void OnGet() => Load();
+
+    public async Task<IActionResult> OnPostCreateAsync(string? name, string? clientId, CancellationToken ct)
+    {
+        var result = await AdminApi.CreateClient(new ClientRequest(name, string.IsNullOrWhiteSpace(clientId) ? null : clientId, null), Caller, writes, identity, ct);
+        if (Succeeded(result.Result) && result.Result is Created<ClientView> created)
+        {
+            ShownOnce = ($"Client secret of {created.Value!.ClientId}", created.Value.Secret!);
+        }
+        else
+        {
+            (NewName, NewClientId) = (name, clientId);
+        }
+
+        Load();
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostRotateAsync(string clientId, CancellationToken ct)
+    {
+        var result = await AdminApi.RotateClientSecret(clientId, Caller, writes, identity, ct);
+        if (Succeeded(result.Result) && result.Result is Ok<ClientView> rotated)
+        {
+            ShownOnce = ($"New client secret of {clientId} (the old one has stopped working)", rotated.Value!.Secret!);
+        }
+
+        Load();
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostDisableAsync(string clientId, CancellationToken ct) => SwitchAsync(clientId, true, ct);
+
+    public Task<IActionResult> OnPostEnableAsync(string clientId, CancellationToken ct) => SwitchAsync(clientId, false, ct);
+
+    private async Task<IActionResult> SwitchAsync(string clientId, bool disabled, CancellationToken ct)
+    {
+        if (Succeeded((await AdminApi.UpdateClient(clientId, new ClientRequest(null, null, disabled), Caller, writes, ct)).Result))
+        {
+            Notify(disabled ? $"{clientId} is disabled: it gets no more tokens." : $"{clientId} is enabled.");
+            return RedirectToPage();
+        }
+
+        Load();
+        return Page();
+    }
+
+    private void Load() => Clients = AdminApi.ListClients(Caller, database).Value!;
+}

@@ -1,0 +1,60 @@
+using Caseline.Server.Identity;
+using Caseline.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Caseline.Server.Web.Pages.Admin;
+
+/// <summary>The agency's users: invite (with a one-time password shown once), change a role, disable and enable.</summary>
+internal sealed class UsersModel(Database database, WriteQueue writes, IdentityStore identity) : AdminPage
+{
+    public static readonly string[] Roles = [Identity.Roles.Officer, Identity.Roles.AgencyAdministrator];
+
+    public IReadOnlyList<UserView> Users { get; private set; } = [];
+
+    public string? InviteLogin { get; private set; }
+
+    public static string RoleName(string role) => role == Identity.Roles.AgencyAdministrator ? "Administrator" : role;
+
+    public void OnGet() => Load();
+
+    public async Task<IActionResult> OnPostInviteAsync(string? login, string? role, CancellationToken ct)
+    {
+        var result = await AdminApi.CreateUser(new UserRequest(login, role, null, null), Caller, writes, identity, ct);
+        if (Succeeded(result.Result) && result.Result is Created<UserView> created)
+        {
+            ShownOnce = ($"One-time password for {created.Value!.Login}", created.Value.Password!);
+        }
+        else
+        {
+            InviteLogin = login;
+        }
+
+        Load();
+        return Page();
+    }
+
+    public Task<IActionResult> OnPostRoleAsync(string id, string? role, CancellationToken ct) => UpdateAsync(id, new UserRequest(null, role, null, null), "Role changed.", ct);
+
+    public Task<IActionResult> OnPostDisableAsync(string id, CancellationToken ct) => UpdateAsync(id, new UserRequest(null, null, null, true), "User disabled: their sessions end now.", ct);
+
+    public Task<IActionResult> OnPostEnableAsync(string id, CancellationToken ct) => UpdateAsync(id, new UserRequest(null, null, null, false), "User enabled.", ct);
+
+    private async Task<IActionResult> UpdateAsync(string id, UserRequest change, string done, CancellationToken ct)
+    {
+        if (identity.FindUserById(id) is { } user && string.Equals(user.Login, Caller.Login, StringComparison.OrdinalIgnoreCase))
+        {
+            Errors[""] = ["You cannot change your own role or disable yourself."];
+        }
+        else if (Succeeded((await AdminApi.UpdateUser(id, change, Caller, writes, identity, database, ct)).Result))
+        {
+            Notify(done);
+            return RedirectToPage();
+        }
+
+        Load();
+        return Page();
+    }
+
+    private void Load() => Users = AdminApi.ListUsers(Caller, database).Value!;
+}

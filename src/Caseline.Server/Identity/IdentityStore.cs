@@ -43,6 +43,55 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
             : null;
     }
 
+    /// <summary>The user's TOTP secret, still encrypted; null when they have no second factor.</summary>
+    public string? ProtectedTotpSecret(string userId)
+    {
+        using var connection = database.OpenReader();
+        return connection.Scalar<string>("SELECT totp_secret FROM users WHERE id = @id", null, ("@id", userId));
+    }
+
+    public bool AgencyRequiresMfa(long agencyId)
+    {
+        using var connection = database.OpenReader();
+        return connection.Scalar<long>("SELECT require_mfa FROM agencies WHERE id = @id", null, ("@id", agencyId)) != 0;
+    }
+
+    public Task SetAgencyRequiresMfaAsync(long agencyId, bool required, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Execute("UPDATE agencies SET require_mfa = @required WHERE id = @id", ("@id", agencyId), ("@required", required ? 1 : 0)), ct);
+
+    /// <summary>Gives the user a second factor and recovery codes (stored as SHA-256 hashes), replacing any before.</summary>
+    public Task EnrolTotpAsync(string userId, string protectedSecret, IEnumerable<string> recoveryCodes, CancellationToken ct) => writes.RunAsync(scope =>
+    {
+        scope.Execute("UPDATE users SET totp_secret = @secret WHERE id = @id", ("@id", userId), ("@secret", protectedSecret));
+        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
+        foreach (var code in recoveryCodes)
+        {
+            scope.Execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES (@id, @hash)", ("@id", userId), ("@hash", RecoveryHash(code)));
+        }
+
+        return true;
+    }, ct);
+
+    /// <summary>Takes away a user's second factor and recovery codes (an administrator's reset); false when the user is not of the agency.</summary>
+    public Task<bool> ResetMfaAsync(long agencyId, string userId, CancellationToken ct) => writes.RunAsync(scope =>
+    {
+        if (scope.Execute("UPDATE users SET totp_secret = NULL WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId)) == 0)
+        {
+            return false;
+        }
+
+        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
+        return true;
+    }, ct);
+
+    /// <summary>Uses up one recovery code; false when it is not one of the user's (or was used).</summary>
+    public Task<bool> UseRecoveryCodeAsync(string userId, string code, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id AND code_hash = @hash", ("@id", userId), ("@hash", RecoveryHash(code))) == 1, ct);
+
+    // Recovery codes are 50 random bits each, so a plain hash suffices (a slow one would make ten of them cost seconds).
+    private static string RecoveryHash(string code) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(code.Replace("-", "", StringComparison.Ordinal).Trim().ToUpperInvariant())));
+
     public string? AgencyName(long agencyId)
     {
         using var connection = database.OpenReader();

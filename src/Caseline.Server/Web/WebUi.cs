@@ -87,13 +87,14 @@ internal static class WebUi
             pages.Conventions.AllowAnonymousToPage("/SignIn");
             pages.Conventions.AllowAnonymousToPage("/Status");
             pages.Conventions.AllowAnonymousToPage("/Denied");
-        }).AddCookieTempDataProvider(temp =>
+        }).AddMvcOptions(mvc => mvc.Filters.Add<EnrolFirst>()).AddCookieTempDataProvider(temp =>
         {
             temp.Cookie.Name = "caseline.notice";
             temp.Cookie.Path = Root;
             temp.Cookie.SameSite = SameSiteMode.Strict;
         });
         services.AddSingleton<WebQueries>();
+        services.AddSingleton<SecondFactor>();
         return services;
     }
 
@@ -161,6 +162,27 @@ internal static class WebUi
 
         context.RejectPrincipal();
         return context.HttpContext.SignOutAsync(Scheme);
+    }
+
+    /// <summary>A session whose agency requires a second factor it does not have yet opens the enrolment page only.</summary>
+    private sealed class EnrolFirst : Microsoft.AspNetCore.Mvc.Filters.IPageFilter
+    {
+        public void OnPageHandlerSelected(Microsoft.AspNetCore.Mvc.Filters.PageHandlerSelectedContext context)
+        {
+        }
+
+        public void OnPageHandlerExecuting(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context)
+        {
+            var page = context.ActionDescriptor.ViewEnginePath;
+            if (context.HttpContext.User.HasClaim(c => c.Type == SecondFactor.EnrolClaim) && page is not ("/Account/Index" or "/SignOut" or "/SignIn" or "/Status"))
+            {
+                context.Result = new Microsoft.AspNetCore.Mvc.RedirectResult(Root + "/account");
+            }
+        }
+
+        public void OnPageHandlerExecuted(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutedContext context)
+        {
+        }
     }
 
     private static readonly Assembly Assets = typeof(WebUi).Assembly;

@@ -217,6 +217,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
             xml  TEXT NOT NULL
         );
         """,
+        Sqlite.SqliteDatabase.MfaSchema, // portable as it stands
     ];
 
     public override DbConnection OpenReader() => _dataSource.OpenConnection();

@@ -233,7 +233,19 @@ internal sealed class SqliteDatabase : Database
             until  INTEGER NOT NULL
         );
         """,
+        MfaSchema,
     ];
+
+    /// <summary>The web UI's second factor: a user's TOTP secret (encrypted), their recovery codes (hashed), an agency's rule.</summary>
+    internal const string MfaSchema = """
+        ALTER TABLE users ADD COLUMN totp_secret TEXT;
+        ALTER TABLE agencies ADD COLUMN require_mfa INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE recovery_codes (
+            user_id   TEXT NOT NULL,
+            code_hash TEXT NOT NULL,
+            PRIMARY KEY (user_id, code_hash)
+        );
+        """;
 
     public override DbConnection OpenReader()
     {

@@ -14,6 +14,11 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     public string? InviteLogin { get; private set; }
 
+    /// <summary>The users who have a second factor.</summary>
+    public IReadOnlySet<string> WithSecondFactor { get; private set; } = new HashSet<string>();
+
+    public bool RequiresMfa { get; private set; }
+
     public static string RoleName(string role) => role == Identity.Roles.AgencyAdministrator ? "Administrator" : role;
 
     public void OnGet() => Load();
@@ -56,5 +61,37 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
         return Page();
     }
 
-    private void Load() => Users = AdminApi.ListUsers(Caller, database).Value!;
+    public async Task<IActionResult> OnPostResetMfaAsync(string id, CancellationToken ct)
+    {
+        if (!await identity.ResetMfaAsync(Caller.AgencyId, id, ct))
+        {
+            return NotFound();
+        }
+
+        Notify("Second factor reset: the user signs in with the password alone, and sets up an app again if the agency requires one.");
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostRequireMfaAsync(bool required, CancellationToken ct)
+    {
+        await identity.SetAgencyRequiresMfaAsync(Caller.AgencyId, required, ct);
+        Notify(required ? "A second factor is now required: users without one set it up at their next sign-in." : "A second factor is now optional.");
+        return RedirectToPage();
+    }
+
+    private void Load()
+    {
+        Users = AdminApi.ListUsers(Caller, database).Value!;
+        using var connection = database.OpenReader();
+        using var command = connection.Command("SELECT id FROM users WHERE agency_id = @agency AND totp_secret IS NOT NULL", null, ("@agency", Caller.AgencyId));
+        using var reader = command.ExecuteReader();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        WithSecondFactor = ids;
+        RequiresMfa = identity.AgencyRequiresMfa(Caller.AgencyId);
+    }
 }

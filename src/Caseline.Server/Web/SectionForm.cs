@@ -49,7 +49,7 @@ internal static class SectionForm
                     var item = new JsonObject();
                     foreach (var part in field.ItemFields)
                     {
-                        item[part.Name] = Value(part, form[$"{field.Name}[{row}].{part.Name}"].ToString());
+                        item[part.Name] = Value(part, form[Key(section, part, row)].ToString());
                     }
 
                     if (item.Any(p => p.Value is not null))
@@ -68,72 +68,52 @@ internal static class SectionForm
         return body;
     }
 
-    /// <summary>The form's fields, filled from a stored state (or nothing, for a new item).</summary>
+    /// <summary>The form's fields, filled from a stored state (or nothing, for a new item), with one empty offense row to fill.</summary>
     public static (List<FormField> Fields, List<List<FormField>> Rows) From(
-        Section section, JsonElement? details, Database database, long agencyId, bool withIdentifier, int? rows = null)
+        Section section, JsonElement? details, Database database, long agencyId, bool withIdentifier)
     {
-        var lookups = new Lookups(database, agencyId);
-        var fields = new List<FormField>();
-        var table = new List<List<FormField>>();
-        foreach (var field in section.Fields)
-        {
-            if (field.Kind == FieldKind.Identifier && !withIdentifier)
-            {
-                continue;
-            }
-
-            if (field.Kind == FieldKind.List)
-            {
-                var items = details is { } d ? Display.Items(d, field.Name) : [];
-                var count = Math.Min(rows ?? items.Count + 1, field.MaxItems ?? 100);
-                for (var row = 0; row < count; row++)
-                {
-                    table.Add([.. field.ItemFields.Select(part => lookups.Field(
-                        $"{field.Name}[{row}].{part.Name}", part, row < items.Count ? Display.FormValue(items[row], part.Name) : null, null))]);
-                }
-
-                continue;
-            }
-
-            fields.Add(lookups.Field(field.Name, field, details is { } values ? Display.FormValue(values, field.Name) : null, null));
-        }
-
-        return (fields, table);
+        var items = section.Fields.FirstOrDefault(f => f.Kind == FieldKind.List) is { } list && details is { } d ? Display.Items(d, list.Name) : [];
+        return Build(section, database, agencyId, withIdentifier, Math.Min(items.Count + 1, MaxRows(section)), new Dictionary<string, string[]>(),
+            (field, row) => row is { } r
+                ? (r < items.Count ? Display.FormValue(items[r], field.Name) : null)
+                : details is { } values ? Display.FormValue(values, field.Name) : null);
     }
 
     /// <summary>The form's fields as they were posted, with the validator's messages beside them.</summary>
     public static (List<FormField> Fields, List<List<FormField>> Rows) Posted(
-        Section section, IFormCollection form, int rows, IReadOnlyDictionary<string, string[]> errors, Database database, long agencyId, bool withIdentifier)
+        Section section, IFormCollection form, int rows, IReadOnlyDictionary<string, string[]> errors, Database database, long agencyId, bool withIdentifier) =>
+        Build(section, database, agencyId, withIdentifier, rows, errors, (field, row) => form[Key(section, field, row)].ToString());
+
+    private static (List<FormField> Fields, List<List<FormField>> Rows) Build(
+        Section section, Database database, long agencyId, bool withIdentifier, int rows, IReadOnlyDictionary<string, string[]> errors, Func<FieldSpec, int?, string?> value)
     {
         var lookups = new Lookups(database, agencyId);
         var fields = new List<FormField>();
         var table = new List<List<FormField>>();
-        foreach (var field in section.Fields)
+        foreach (var field in section.Fields.Where(f => withIdentifier || f.Kind != FieldKind.Identifier))
         {
-            if (field.Kind == FieldKind.Identifier && !withIdentifier)
+            if (field.Kind != FieldKind.List)
             {
+                fields.Add(lookups.Field(field.Name, field, value(field, null), errors.GetValueOrDefault(field.Name)));
                 continue;
             }
 
-            if (field.Kind == FieldKind.List)
+            for (var row = 0; row < rows; row++)
             {
-                for (var row = 0; row < rows; row++)
+                table.Add([.. field.ItemFields.Select(part =>
                 {
-                    table.Add([.. field.ItemFields.Select(part =>
-                    {
-                        var key = $"{field.Name}[{row}].{part.Name}";
-                        return lookups.Field(key, part, form[key].ToString(), errors.GetValueOrDefault(key));
-                    })]);
-                }
-
-                continue;
+                    var key = Key(section, part, row);
+                    return lookups.Field(key, part, value(part, row), errors.GetValueOrDefault(key));
+                })]);
             }
-
-            fields.Add(lookups.Field(field.Name, field, form[field.Name].ToString(), errors.GetValueOrDefault(field.Name)));
         }
 
         return (fields, table);
     }
+
+    // A field's form name: its wire name, or for a list item's field the list's name, the row and the field's (Offenses[0].Label).
+    private static string Key(Section section, FieldSpec field, int? row) =>
+        row is { } r ? $"{section.Fields.First(f => f.Kind == FieldKind.List).Name}[{r}].{field.Name}" : field.Name;
 
     private static JsonValue? Value(FieldSpec field, string text)
     {

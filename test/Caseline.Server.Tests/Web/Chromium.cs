@@ -176,7 +176,11 @@ public sealed partial class WebSession : IAsyncDisposable
 
     public async Task ScreenshotAsync(string name)
     {
+#if POSTGRES
+        var folder = Artifacts.Folder("screenshots/postgres");
+#else
         var folder = Artifacts.Folder("screenshots");
+#endif
         var file = Path.Combine(folder, $"{Safe(_test)}-{++_shots:00}-{Safe(name)}.png");
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true });
     }

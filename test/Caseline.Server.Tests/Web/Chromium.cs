@@ -201,8 +201,19 @@ public sealed partial class WebSession : IAsyncDisposable
     }
 
     /// <summary>Whether the focused element matches the selector.</summary>
-    public Task<bool> FocusedAsync(string selector) =>
-        Page.EvaluateAsync<bool>("s => document.activeElement !== null && document.activeElement.matches(s)", selector);
+    /// <remarks>Autofocus lands at the page's next rendering opportunity, which may come just after its load: this waits up to 5 s for it.</remarks>
+    public async Task<bool> FocusedAsync(string selector)
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync("s => document.activeElement !== null && document.activeElement.matches(s)", selector, new PageWaitForFunctionOptions { Timeout = 5000 });
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -8,6 +8,9 @@ internal static class Problems
     public static ProblemHttpResult NotFound(string title) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: title);
 
+    public static ProblemHttpResult Forbidden(string title) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: title);
+
     public static ProblemHttpResult Conflict(string title) =>
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: title);
 

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
-using OpenIddict.Validation.AspNetCore;
 
 namespace Caseline.Server.Identity;
 
@@ -19,11 +18,8 @@ internal static class AccessControl
     {
         services.AddSingleton<ValidatedTokens>();
         services.AddAuthentication(CachedBearerHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, CachedBearerHandler>(CachedBearerHandler.SchemeName, bearer =>
-            {
-                bearer.ForwardChallenge = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
-                bearer.ForwardForbid = OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
-            });
+            .AddScheme<AuthenticationSchemeOptions, CachedBearerHandler>(CachedBearerHandler.SchemeName, _ => { });
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ForbiddenReasons>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Integration, policy => Require(policy, agency: true, Roles.Officer, Roles.AgencyAdministrator, Roles.Integration))
             .AddPolicy(Policies.WebhookManagement, policy => Require(policy, agency: true, Roles.AgencyAdministrator, Roles.Integration))
@@ -57,8 +53,54 @@ internal static class AccessControl
     }
 
     private static void Require(AuthorizationPolicyBuilder policy, bool agency, params string[] roles) =>
-        policy.RequireAuthenticatedUser()
-            .RequireAssertion(context => context.User.HasScope(Policies.ApiScope))
-            .RequireAssertion(context => !agency || context.User.HasClaim(c => c.Type == TokenEndpoint.AgencyIdClaim))
-            .RequireAssertion(context => roles.Contains(context.User.FindFirstValue(OpenIddictConstants.Claims.Role)));
+        policy.RequireAuthenticatedUser().AddRequirements(new CallerRequirement(agency, roles));
+}
+
+/// <summary>
+/// What an API route asks of its caller, checked in order so that a refusal says the first thing missing: the API scope,
+/// an agency, one of the roles.
+/// </summary>
+internal sealed class CallerRequirement(bool agency, string[] roles) : AuthorizationHandler<CallerRequirement>, IAuthorizationRequirement
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, CallerRequirement requirement)
+    {
+        var user = context.User;
+        var role = user.FindFirstValue(OpenIddictConstants.Claims.Role);
+        if (!user.HasScope(Policies.ApiScope))
+        {
+            context.Fail(new AuthorizationFailureReason(this, $"The access token lacks the '{Policies.ApiScope}' scope: ask the token endpoint for scope=openid {Policies.ApiScope}."));
+        }
+        else if (agency && !user.HasClaim(c => c.Type == TokenEndpoint.AgencyIdClaim))
+        {
+            context.Fail(new AuthorizationFailureReason(this, "This route is for the users and API clients of an agency; a platform administrator manages agencies only."));
+        }
+        else if (!roles.Contains(role))
+        {
+            context.Fail(new AuthorizationFailureReason(this, $"This route needs the role {string.Join(" or ", roles)}; the caller's role is {role}."));
+        }
+        else
+        {
+            context.Succeed(requirement);
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Hands the reason an API route refused its caller to <see cref="CachedBearerHandler"/>, which writes it into the 403 problem.</summary>
+internal sealed class ForbiddenReasons : Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler
+{
+    public const string Item = "caseline:forbidden";
+
+    private readonly Microsoft.AspNetCore.Authorization.Policy.AuthorizationMiddlewareResultHandler _default = new();
+
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, Microsoft.AspNetCore.Authorization.Policy.PolicyAuthorizationResult authorizeResult)
+    {
+        if (authorizeResult.Forbidden && authorizeResult.AuthorizationFailure?.FailureReasons.FirstOrDefault() is { } reason)
+        {
+            context.Items[Item] = reason.Message;
+        }
+
+        return _default.HandleAsync(next, context, policy, authorizeResult);
+    }
 }

@@ -11,11 +11,11 @@ internal sealed record AgencyRequest(string? Name, string? AdminEmail, string? A
 /// <summary>An agency; <paramref name="AdminPassword"/> appears only when it was generated.</summary>
 internal sealed record AgencyView(long Id, string Name, string? AdminEmail, string? AdminPassword);
 
-/// <summary>A user to create or change.</summary>
-internal sealed record UserRequest(string? Login, string? Role, string? Password, bool? Disabled);
+/// <summary>A user to create or change; a service account logs on to the API by password alone and never to the web UI.</summary>
+internal sealed record UserRequest(string? Login, string? Role, string? Password, bool? Disabled, bool? ServiceAccount = null);
 
-/// <summary>A user; <paramref name="Password"/> appears only when it was generated.</summary>
-internal sealed record UserView(string Id, string Login, string Role, bool Disabled, string? Password);
+/// <summary>A user; <paramref name="Password"/> appears only when it was generated; <paramref name="Locked"/> after too many failed logons.</summary>
+internal sealed record UserView(string Id, string Login, string Role, bool Disabled, string? Password, bool ServiceAccount = false, bool Locked = false);
 
 /// <summary>An API client to create or change.</summary>
 internal sealed record ClientRequest(string? Name, string? ClientId, bool? Disabled);
@@ -39,7 +39,8 @@ internal static class AdminApi
         var users = admin.MapGroup("/users").WithTags("Administration");
         users.MapGet("/", ListUsers).WithSummary("The agency's users");
         users.MapPost("/", CreateUser).WithSummary("Add a user (Officer or AgencyAdministrator)");
-        users.MapPut("/{id}", UpdateUser).WithSummary("Change a user's role, password or disabled flag");
+        users.MapPut("/{id}", UpdateUser).WithSummary("Change a user's role, password, disabled or service-account flag (each ends the user's sessions and tokens)");
+        users.MapPost("/{id}/unlock", UnlockUser).WithSummary("Unlock a user locked out by failed logons");
         var clients = admin.MapGroup("/clients").WithTags("Administration");
         clients.MapGet("/", ListClients).WithSummary("The agency's API clients");
         clients.MapPost("/", CreateClient).WithSummary("Add an API client; its secret is shown only now");
@@ -74,7 +75,7 @@ internal static class AdminApi
 
                 // Throwing rolls the agency back with the unit: an agency is never left without its administrator.
                 return IdentityStore.InsertUser(scope, agency, body.AdminEmail!, Roles.AgencyAdministrator, hash) is null
-                    ? throw new ConflictException("A user with this login already exists.")
+                    ? throw new ConflictException(LoginTaken)
                     : agency;
             }, ct);
         }
@@ -102,19 +103,25 @@ internal static class AdminApi
         return TypedResults.Ok(agencies);
     }
 
-    internal static Ok<List<UserView>> ListUsers(Caller caller, Database database)
+    internal static Ok<List<UserView>> ListUsers(Caller caller, Database database, IdentityStore identity)
     {
+        var locked = identity.LockedUsers(caller.AgencyId);
         using var connection = database.OpenReader();
-        using var command = connection.Command("SELECT id, login, role, disabled FROM users WHERE agency_id = @agency ORDER BY login_key", null, ("@agency", caller.AgencyId));
+        using var command = connection.Command(
+            "SELECT id, login, role, disabled, service_account FROM users WHERE agency_id = @agency ORDER BY login_key", null, ("@agency", caller.AgencyId));
         using var reader = command.ExecuteReader();
         var users = new List<UserView>();
         while (reader.Read())
         {
-            users.Add(new UserView(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3) != 0, null));
+            var id = reader.GetString(0);
+            users.Add(new UserView(id, reader.GetString(1), reader.GetString(2), reader.GetInt64(3) != 0, null, reader.GetInt64(4) != 0, locked.Contains(id)));
         }
 
         return TypedResults.Ok(users);
     }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> UnlockUser(string id, Caller caller, IdentityStore identity, CancellationToken ct) =>
+        await identity.UnlockAsync(caller.AgencyId, id, ct) ? TypedResults.NoContent() : Problems.NotFound("User not found.");
 
     internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> CreateUser(
         UserRequest body, Caller caller, WriteQueue writes, IdentityStore identity, CancellationToken ct)
@@ -136,7 +143,7 @@ internal static class AdminApi
         var hash = identity.Hash(password);
         var id = await writes.RunAsync(scope => IdentityStore.InsertUser(scope, caller.AgencyId, body.Login!, body.Role!, hash), ct);
         return id is null
-            ? Problems.Conflict("A user with this login already exists.")
+            ? Problems.Conflict(LoginTaken)
             : TypedResults.Created($"/api/v1/admin/users/{id}", new UserView(id, body.Login!.Trim(), body.Role!, false, body.Password is null ? password : null));
     }
 
@@ -155,27 +162,24 @@ internal static class AdminApi
             return Problems.Invalid(errors);
         }
 
-        var hash = body.Password is null ? null : identity.Hash(body.Password);
-        var changed = await writes.RunAsync(scope => scope.Execute(
-            """
-            UPDATE users SET role = COALESCE(@role, role), password_hash = COALESCE(@hash, password_hash), disabled = COALESCE(@disabled, disabled)
-            WHERE agency_id = @agency AND id = @id
-            """, ("@id", id), ("@agency", caller.AgencyId), ("@role", body.Role), ("@hash", hash), ("@disabled", body.Disabled is { } d ? (d ? 1 : 0) : null)), ct);
-        if (changed == 0)
+        if (id == caller.Subject && (body.Role is not null || body.Disabled is not null || body.ServiceAccount is not null))
         {
-            return Problems.NotFound("User not found.");
+            return Problems.Forbidden("Nobody changes their own role, disabled or service-account flag: ask another administrator.");
         }
 
-        return TypedResults.Ok(ReadUser(database, id));
+        var hash = body.Password is null ? null : identity.Hash(body.Password);
+        return await identity.UpdateUserAsync(caller.AgencyId, id, body.Role, hash, body.Disabled, body.ServiceAccount, ct)
+            ? TypedResults.Ok(ReadUser(database, id))
+            : Problems.NotFound("User not found.");
     }
 
     private static UserView ReadUser(Database database, string id)
     {
         using var connection = database.OpenReader();
-        using var command = connection.Command("SELECT login, role, disabled FROM users WHERE id = @id", null, ("@id", id));
+        using var command = connection.Command("SELECT login, role, disabled, service_account FROM users WHERE id = @id", null, ("@id", id));
         using var reader = command.ExecuteReader();
         reader.Read();
-        return new UserView(id, reader.GetString(0), reader.GetString(1), reader.GetInt64(2) != 0, null);
+        return new UserView(id, reader.GetString(0), reader.GetString(1), reader.GetInt64(2) != 0, null, reader.GetInt64(3) != 0);
     }
 
     internal static Ok<List<ClientView>> ListClients(Caller caller, Database database)
@@ -213,11 +217,11 @@ internal static class AdminApi
         var created = await writes.RunAsync(scope => IdentityStore.InsertClient(scope, caller.AgencyId, clientId, body.Name!.Trim(), hash), ct);
         return created
             ? TypedResults.Created($"/api/v1/admin/clients/{clientId}", new ClientView(clientId, body.Name!.Trim(), false, secret))
-            : Problems.Conflict("An API client with this id already exists.");
+            : Problems.Conflict("This client id is not available: choose another, or leave it out and one is made.");
     }
 
     internal static async Task<Results<Ok<ClientView>, ValidationProblem, ProblemHttpResult>> UpdateClient(
-        string clientId, ClientRequest body, Caller caller, WriteQueue writes, CancellationToken ct)
+        string clientId, ClientRequest body, Caller caller, WriteQueue writes, Sessions sessions, CancellationToken ct)
     {
         if (body.Name is not null && (body.Name.Trim().Length is 0 or > 100 || !MessageValidator.IsAllowedText(body.Name)))
         {
@@ -234,6 +238,11 @@ internal static class AdminApi
                 return null;
             }
 
+            if (body.Disabled is not null)
+            {
+                sessions.Renew(scope, Sessions.ClientKey(clientId)); // disabling ends its tokens; enabling starts afresh
+            }
+
             using var reader = scope.Query("SELECT name, disabled FROM api_clients WHERE client_id = @id", ("@id", clientId));
             reader.Read();
             return new ClientView(clientId, reader.GetString(0), reader.GetInt64(1) != 0, null);
@@ -242,18 +251,28 @@ internal static class AdminApi
     }
 
     internal static async Task<Results<Ok<ClientView>, ProblemHttpResult>> RotateClientSecret(
-        string clientId, Caller caller, WriteQueue writes, IdentityStore identity, CancellationToken ct)
+        string clientId, Caller caller, WriteQueue writes, IdentityStore identity, Sessions sessions, CancellationToken ct)
     {
         var secret = PasswordHashing.NewSecret(32);
         var hash = identity.Hash(secret);
         var name = await writes.RunAsync(scope =>
-            scope.Execute(
+        {
+            if (scope.Execute(
                 "UPDATE api_clients SET secret_hash = @hash WHERE agency_id = @agency AND client_id = @id",
-                ("@id", clientId), ("@agency", caller.AgencyId), ("@hash", hash)) == 0
-                ? null
-                : scope.Scalar<string>("SELECT name FROM api_clients WHERE client_id = @id", ("@id", clientId)), ct);
+                ("@id", clientId), ("@agency", caller.AgencyId), ("@hash", hash)) == 0)
+            {
+                return null;
+            }
+
+            sessions.Renew(scope, Sessions.ClientKey(clientId)); // the old secret's tokens end with it
+            return scope.Scalar<string>("SELECT name FROM api_clients WHERE client_id = @id", ("@id", clientId));
+        }, ct);
         return name is null ? Problems.NotFound("API client not found.") : TypedResults.Ok(new ClientView(clientId, name, false, secret));
     }
+
+    // Logins are one namespace for the whole platform (a person signs in with an email address, before any agency is
+    // known): the answer says the login cannot be used, never where it is.
+    private const string LoginTaken = "This login is not available: choose another email address.";
 
     private static void Check(Dictionary<string, string[]> errors, string field, string? value, int maxLength)
     {

@@ -32,6 +32,9 @@ internal sealed record Caller(long AgencyId, string AgencyName, string Login, st
                 OriginOf(user.FindFirstValue(TokenEndpoint.ClientClaim), user.FindFirstValue(OpenIddict.Abstractions.OpenIddictConstants.Claims.Subject)))
             : null;
 
+    /// <summary>The user or API client the credentials were issued to (the second part of <see cref="Origin"/>).</summary>
+    public string Subject => Origin[(Origin.IndexOf(' ', StringComparison.Ordinal) + 1)..];
+
     // Client ids are identifiers (no spaces), so the pair reads back unambiguously.
     private static string OriginOf(string? clientId, string? subject) => $"{clientId} {subject}";
 }

@@ -17,6 +17,15 @@ internal sealed class IdentityOptions
     /// <summary>The window for counting failed logons. Default 15 minutes.</summary>
     public TimeSpan LockoutWindow { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Failed logons one source (an address, or an IPv6 /64) may make within <see cref="LockoutWindow"/> before each further one makes it wait. Default 10.</summary>
+    public int SourceFreeFailures { get; set; } = 10;
+
+    /// <summary>Failed logons a person may make within <see cref="LockoutWindow"/> before each further one makes the next try wait (until the lockout). Default 2.</summary>
+    public int AccountFreeFailures { get; set; } = 2;
+
+    /// <summary>The longest wait a failed logon imposes (the waits double: 1 s, 2 s, 4 s, …). Default 15 minutes.</summary>
+    public TimeSpan ThrottleMaxDelay { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How long a web UI session lasts without a request before it signs out. Default 30 minutes.</summary>
     public TimeSpan WebIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
 

@@ -3,14 +3,17 @@ using Microsoft.Extensions.Options;
 
 namespace Caseline.Server.Identity;
 
-/// <summary>A person who logs on.</summary>
-internal sealed record UserAccount(string Id, long? AgencyId, string Login, string Role, string PasswordHash, bool Disabled);
+/// <summary>A person who logs on; a service account is an integration's, which logs on to the API by password alone.</summary>
+internal sealed record UserAccount(string Id, long? AgencyId, string Login, string Role, string PasswordHash, bool Disabled, string Stamp, bool ServiceAccount);
 
 /// <summary>A program that logs on (a CMS's middleware). Public clients (the officer UI, the CLI) have no secret.</summary>
-internal sealed record ApiClientAccount(string ClientId, long? AgencyId, string Name, string? SecretHash, bool Disabled);
+internal sealed record ApiClientAccount(string ClientId, long? AgencyId, string Name, string? SecretHash, bool Disabled, string Stamp);
+
+/// <summary>Failed logons of one kind for one account within the lockout window: how many, and the last one's time.</summary>
+internal readonly record struct Failures(int Count, DateTimeOffset Last);
 
 /// <summary>Users, API clients, agencies and failed logons.</summary>
-internal sealed class IdentityStore(Database database, WriteQueue writes, TimeProvider clock, IOptions<IdentityOptions> options)
+internal sealed class IdentityStore(Database database, WriteQueue writes, Sessions sessions, TimeProvider clock, IOptions<IdentityOptions> options)
 {
     /// <summary>The first-party public client (officer UI, CLI): password grant only, no secret.</summary>
     public const string PublicClientId = "caseline";
@@ -25,10 +28,12 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
     {
         using var connection = database.OpenReader();
         using var command = connection.Command(
-            $"SELECT id, agency_id, login, role, password_hash, disabled FROM users WHERE {where}", null, ("@key", key));
+            $"SELECT id, agency_id, login, role, password_hash, disabled, stamp, service_account FROM users WHERE {where}", null, ("@key", key));
         using var reader = command.ExecuteReader();
         return reader.Read()
-            ? new UserAccount(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5) != 0)
+            ? new UserAccount(
+                reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetInt64(5) != 0, reader.GetString(6), reader.GetInt64(7) != 0)
             : null;
     }
 
@@ -36,10 +41,10 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
     {
         using var connection = database.OpenReader();
         using var command = connection.Command(
-            "SELECT client_id, agency_id, name, secret_hash, disabled FROM api_clients WHERE client_id = @id", null, ("@id", clientId));
+            "SELECT client_id, agency_id, name, secret_hash, disabled, stamp FROM api_clients WHERE client_id = @id", null, ("@id", clientId));
         using var reader = command.ExecuteReader();
         return reader.Read()
-            ? new ApiClientAccount(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.NullableString(3), reader.GetInt64(4) != 0)
+            ? new ApiClientAccount(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.NullableString(3), reader.GetInt64(4) != 0, reader.GetString(5))
             : null;
     }
 
@@ -59,28 +64,56 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
     public Task SetAgencyRequiresMfaAsync(long agencyId, bool required, CancellationToken ct) => writes.RunAsync(scope =>
         scope.Execute("UPDATE agencies SET require_mfa = @required WHERE id = @id", ("@id", agencyId), ("@required", required ? 1 : 0)), ct);
 
-    /// <summary>Gives the user a second factor and recovery codes (stored as SHA-256 hashes), replacing any before.</summary>
-    public Task EnrolTotpAsync(string userId, string protectedSecret, IEnumerable<string> recoveryCodes, CancellationToken ct) => writes.RunAsync(scope =>
+    /// <summary>
+    /// Gives the user a second factor and recovery codes (stored as SHA-256 hashes), replacing any before. Replacing one
+    /// ends the user's other sessions and tokens; the new stamp is returned for the session that made the change.
+    /// </summary>
+    public Task<string> EnrolTotpAsync(string userId, string protectedSecret, IEnumerable<string> recoveryCodes, CancellationToken ct) => writes.RunAsync(scope =>
     {
-        scope.Execute("UPDATE users SET totp_secret = @secret WHERE id = @id", ("@id", userId), ("@secret", protectedSecret));
+        var replacing = scope.Scalar<string>("SELECT totp_secret FROM users WHERE id = @id", ("@id", userId)) is not null;
+        scope.Execute("UPDATE users SET totp_secret = @secret, totp_step = 0 WHERE id = @id", ("@id", userId), ("@secret", protectedSecret));
         scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
         foreach (var code in recoveryCodes)
         {
             scope.Execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES (@id, @hash)", ("@id", userId), ("@hash", RecoveryHash(code)));
         }
 
-        return true;
+        if (replacing)
+        {
+            sessions.Renew(scope, Sessions.UserKey(userId));
+        }
+
+        return scope.Scalar<string>("SELECT stamp FROM users WHERE id = @id", ("@id", userId))!;
     }, ct);
+
+    /// <summary>Takes away the user's own second factor (they proved the password and a code); ends their other sessions and returns the new stamp.</summary>
+    public Task<string> RemoveTotpAsync(string userId, CancellationToken ct) => writes.RunAsync(scope =>
+    {
+        scope.Execute("UPDATE users SET totp_secret = NULL, totp_step = 0 WHERE id = @id", ("@id", userId));
+        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
+        sessions.Renew(scope, Sessions.UserKey(userId));
+        return scope.Scalar<string>("SELECT stamp FROM users WHERE id = @id", ("@id", userId))!;
+    }, ct);
+
+    /// <summary>
+    /// Accepts an authenticator code once: false when it is not the code of the current step (or one next to it), or
+    /// when a code of that step or a later one was accepted already.
+    /// </summary>
+    public Task<bool> UseTotpCodeAsync(string userId, byte[] secret, string? code, CancellationToken ct) =>
+        Totp.Match(secret, code, clock.GetUtcNow()) is { } step
+            ? writes.RunAsync(scope => scope.Execute("UPDATE users SET totp_step = @step WHERE id = @id AND totp_step < @step", ("@id", userId), ("@step", step)) == 1, ct)
+            : Task.FromResult(false);
 
     /// <summary>Takes away a user's second factor and recovery codes (an administrator's reset); false when the user is not of the agency.</summary>
     public Task<bool> ResetMfaAsync(long agencyId, string userId, CancellationToken ct) => writes.RunAsync(scope =>
     {
-        if (scope.Execute("UPDATE users SET totp_secret = NULL WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId)) == 0)
+        if (scope.Execute("UPDATE users SET totp_secret = NULL, totp_step = 0 WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId)) == 0)
         {
             return false;
         }
 
         scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
+        sessions.Renew(scope, Sessions.UserKey(userId));
         return true;
     }, ct);
 
@@ -98,23 +131,128 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
         return connection.Scalar<string>("SELECT name FROM agencies WHERE id = @id", null, ("@id", agencyId));
     }
 
-    /// <summary>Whether the account has failed too often within the lockout window.</summary>
-    public bool IsLockedOut(string login)
+    /// <summary>The failure key of a password logon with <paramref name="login"/>.</summary>
+    public static string PasswordFailures(string login) => FailureKey("password", LoginKey(login));
+
+    /// <summary>The failure key of a user's second-factor codes: they lock on their own, and no password clears them.</summary>
+    public static string CodeFailures(string userId) => FailureKey("code", userId);
+
+    // What a stranger typed is kept only as a hash of bounded size.
+    private static string FailureKey(string kind, string value) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(kind + ":" + value)));
+
+    /// <summary>The failures of <paramref name="key"/> within the lockout window.</summary>
+    public Failures FailuresOf(string key)
     {
         using var connection = database.OpenReader();
         var since = clock.GetUtcNow() - options.Value.LockoutWindow;
-        return connection.Scalar<long>(
-            "SELECT COUNT(*) FROM logon_failures WHERE login_key = @key AND at > @since", null, ("@key", LoginKey(login)), ("@since", since.UtcTicks))
-            >= options.Value.LockoutFailures;
+        using var command = connection.Command(
+            "SELECT COUNT(*), MAX(at) FROM logon_failures WHERE login_key = @key AND at > @since", null, ("@key", key), ("@since", since.UtcTicks));
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new Failures((int)reader.GetInt64(0), reader.IsDBNull(1) ? default : new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero));
     }
 
-    public Task RecordFailureAsync(string login, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Execute("INSERT INTO logon_failures (login_key, at) VALUES (@key, @at)", ("@key", LoginKey(login)), ("@at", scope.Now.UtcTicks)), ct);
+    /// <summary>Whether <paramref name="key"/> has failed too often within the lockout window.</summary>
+    public bool IsLockedOut(string key) => FailuresOf(key).Count >= options.Value.LockoutFailures;
 
-    public Task ClearFailuresAsync(string login, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Execute("DELETE FROM logon_failures WHERE login_key = @key", ("@key", LoginKey(login))), ct);
+    public Task RecordFailureAsync(string key, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Execute("INSERT INTO logon_failures (login_key, at) VALUES (@key, @at)", ("@key", key), ("@at", scope.Now.UtcTicks)), ct);
+
+    public Task ClearFailuresAsync(string key, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Execute("DELETE FROM logon_failures WHERE login_key = @key", ("@key", key)), ct);
+
+    /// <summary>Unlocks a user of the agency (an administrator's act): their password and code failures are forgotten; false when not of the agency.</summary>
+    public Task<bool> UnlockAsync(long agencyId, string userId, CancellationToken ct) => writes.RunAsync(scope =>
+    {
+        var login = scope.Scalar<string>("SELECT login FROM users WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId));
+        if (login is null)
+        {
+            return false;
+        }
+
+        scope.Execute("DELETE FROM logon_failures WHERE login_key = @password OR login_key = @code", ("@password", PasswordFailures(login)), ("@code", CodeFailures(userId)));
+        return true;
+    }, ct);
+
+    /// <summary>The agency's users locked out now (by password or by code failures).</summary>
+    public IReadOnlySet<string> LockedUsers(long agencyId)
+    {
+        var since = (clock.GetUtcNow() - options.Value.LockoutWindow).UtcTicks;
+        var locked = new HashSet<string>(StringComparer.Ordinal);
+        using var connection = database.OpenReader();
+        var failures = new Dictionary<string, int>(StringComparer.Ordinal);
+        using (var counts = connection.Command(
+            "SELECT login_key, COUNT(*) FROM logon_failures WHERE at > @since GROUP BY login_key HAVING COUNT(*) >= @limit", null,
+            ("@since", since), ("@limit", options.Value.LockoutFailures)))
+        using (var rows = counts.ExecuteReader())
+        {
+            while (rows.Read())
+            {
+                failures[rows.GetString(0)] = (int)rows.GetInt64(1);
+            }
+        }
+
+        using var command = connection.Command("SELECT id, login FROM users WHERE agency_id = @agency", null, ("@agency", agencyId));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (failures.ContainsKey(PasswordFailures(reader.GetString(1))) || failures.ContainsKey(CodeFailures(reader.GetString(0))))
+            {
+                locked.Add(reader.GetString(0));
+            }
+        }
+
+        return locked;
+    }
+
+    /// <summary>Deletes failure records older than the lockout window, and ended sessions that have expired anyway.</summary>
+    public static int Prune(WriteScope scope, DateTimeOffset now, TimeSpan window) =>
+        scope.Execute("DELETE FROM logon_failures WHERE at <= @since", ("@since", (now - window).UtcTicks))
+        + scope.Execute("DELETE FROM ended_sessions WHERE until <= @now", ("@now", now.UtcTicks));
 
     public string Hash(string secret) => PasswordHashing.Hash(secret, options.Value.PasswordHashIterations);
+
+    private string? _dummyHash;
+
+    /// <summary>A hash of nothing anyone knows, at today's cost: checking a password against it makes an unknown login cost what a wrong password costs.</summary>
+    public string DummyHash => _dummyHash ??= Hash(PasswordHashing.NewSecret());
+
+    /// <summary>
+    /// Changes what is given of a user of the agency; a change of role, password, disabled or service-account flag ends
+    /// every session and token the user has. False when the user is not of the agency.
+    /// </summary>
+    public Task<bool> UpdateUserAsync(long agencyId, string userId, string? role, string? passwordHash, bool? disabled, bool? serviceAccount, CancellationToken ct) =>
+        writes.RunAsync(scope =>
+        {
+            using (var reader = scope.Query("SELECT role, disabled, service_account FROM users WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId)))
+            {
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                var ends = passwordHash is not null
+                    || (role is not null && role != reader.GetString(0))
+                    || (disabled is { } d && d != (reader.GetInt64(1) != 0))
+                    || (serviceAccount is { } s && s != (reader.GetInt64(2) != 0));
+                if (!ends)
+                {
+                    return true;
+                }
+            }
+
+            scope.Execute(
+                """
+                UPDATE users SET role = COALESCE(@role, role), password_hash = COALESCE(@hash, password_hash),
+                    disabled = COALESCE(@disabled, disabled), service_account = COALESCE(@service, service_account)
+                WHERE id = @id
+                """,
+                ("@id", userId), ("@role", role), ("@hash", passwordHash), ("@disabled", disabled is { } off ? (off ? 1 : 0) : null),
+                ("@service", serviceAccount is { } service ? (service ? 1 : 0) : null));
+            sessions.Renew(scope, Sessions.UserKey(userId));
+            return true;
+        }, ct);
 
     /// <summary>Adds a user; null when the login is taken.</summary>
     public static string? InsertUser(WriteScope scope, long? agencyId, string login, string role, string passwordHash)
@@ -126,8 +264,8 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
 
         var id = Guid.CreateVersion7().ToString("D");
         scope.Execute(
-            "INSERT INTO users (id, agency_id, login, login_key, role, password_hash, created_at) VALUES (@id, @agency, @login, @key, @role, @hash, @now)",
-            ("@id", id), ("@agency", agencyId), ("@login", login.Trim()), ("@key", LoginKey(login)), ("@role", role), ("@hash", passwordHash), ("@now", scope.Now.UtcTicks));
+            "INSERT INTO users (id, agency_id, login, login_key, role, password_hash, created_at, stamp) VALUES (@id, @agency, @login, @key, @role, @hash, @now, @stamp)",
+            ("@id", id), ("@stamp", Sessions.NewStamp()), ("@agency", agencyId), ("@login", login.Trim()), ("@key", LoginKey(login)), ("@role", role), ("@hash", passwordHash), ("@now", scope.Now.UtcTicks));
         return id;
     }
 
@@ -140,8 +278,8 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
         }
 
         scope.Execute(
-            "INSERT INTO api_clients (client_id, agency_id, name, secret_hash, created_at) VALUES (@id, @agency, @name, @hash, @now)",
-            ("@id", clientId), ("@agency", agencyId), ("@name", name), ("@hash", secretHash), ("@now", scope.Now.UtcTicks));
+            "INSERT INTO api_clients (client_id, agency_id, name, secret_hash, created_at, stamp) VALUES (@id, @agency, @name, @hash, @now, @stamp)",
+            ("@id", clientId), ("@stamp", Sessions.NewStamp()), ("@agency", agencyId), ("@name", name), ("@hash", secretHash), ("@now", scope.Now.UtcTicks));
         return true;
     }
 

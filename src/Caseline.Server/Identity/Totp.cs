@@ -18,20 +18,29 @@ internal static class Totp
     public static byte[] NewSecret() => RandomNumberGenerator.GetBytes(20);
 
     /// <summary>Whether <paramref name="code"/> is the code of the step at <paramref name="now"/> or next to it.</summary>
-    public static bool Verify(byte[] secret, string? code, DateTimeOffset now)
+    public static bool Verify(byte[] secret, string? code, DateTimeOffset now) => Match(secret, code, now) is not null;
+
+    /// <summary>
+    /// The time step whose code <paramref name="code"/> is (the step at <paramref name="now"/> or next to it), or null.
+    /// The caller that accepts it records the step, so that no code of that step or an earlier one is accepted again.
+    /// </summary>
+    public static long? Match(byte[] secret, string? code, DateTimeOffset now)
     {
         var digits = code?.Replace(" ", "", StringComparison.Ordinal).Trim();
         if (digits is not { Length: 6 } || !digits.All(char.IsAsciiDigit))
         {
-            return false;
+            return null;
         }
 
         var step = now.ToUnixTimeSeconds() / Step;
-        var match = false;
+        long? match = null;
         for (var offset = -1; offset <= 1; offset++)
         {
             // Compare every candidate in constant time, and all three, so timing tells nothing.
-            match |= CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Code(secret, step + offset)), Encoding.ASCII.GetBytes(digits));
+            if (CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Code(secret, step + offset)), Encoding.ASCII.GetBytes(digits)))
+            {
+                match ??= step + offset;
+            }
         }
 
         return match;

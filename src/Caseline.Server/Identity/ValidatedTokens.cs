@@ -13,8 +13,8 @@ namespace Caseline.Server.Identity;
 /// The principals of access tokens OpenIddict has already validated, each kept until its token expires.
 /// A CMS sends the same token for an hour; reading it again on every request (Data Protection decryption,
 /// then OpenIddict's validation handlers) was the largest part of a small update's cost. Keys are hashes,
-/// so the cache holds no usable token. Tokens cannot be revoked before they expire (there is no token
-/// store), so a cached principal answers exactly as validating the token again would.
+/// so the cache holds no usable token. Whether a remembered token's session still stands is asked on every
+/// request (<see cref="Sessions"/>), so a cached principal answers exactly as validating the token again would.
 /// </summary>
 internal sealed class ValidatedTokens
 {
@@ -78,34 +78,69 @@ internal sealed class ValidatedTokens
 
 /// <summary>
 /// The API's authentication scheme: a token seen before is answered from <see cref="ValidatedTokens"/>, any
-/// other request is authenticated by OpenIddict's validation, whose successes are remembered. Challenges and
-/// refusals are OpenIddict's, so a client sees the same 401 and 403 responses as before.
+/// other request is authenticated by OpenIddict's validation, whose successes are remembered. Either way the token's
+/// session must still stand (<see cref="Sessions"/>: no database round trip). A refusal is a problem document that
+/// says why: no token, a token not valid or expired, a token whose session ended, or what the route needs.
 /// </summary>
 internal sealed class CachedBearerHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ValidatedTokens tokens)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ValidatedTokens tokens, Sessions sessions)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "caseline-bearer";
     private const string Prefix = "Bearer ";
+    private const string Why = "caseline:unauthenticated";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? key = null;
-        if (Request.Headers.Authorization is [{ } header] && header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        if (Request.Headers.Authorization is not [{ } header] || !header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
         {
-            key = ValidatedTokens.Key(header.AsSpan(Prefix.Length).Trim());
-            if (tokens.Find(key) is { } principal)
+            return AuthenticateResult.NoResult();
+        }
+
+        var key = ValidatedTokens.Key(header.AsSpan(Prefix.Length).Trim());
+        var principal = tokens.Find(key);
+        if (principal is null)
+        {
+            var result = await Context.AuthenticateAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
+            if (result is not { Succeeded: true, Properties.ExpiresUtc: { } expires })
             {
-                return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+                Context.Items[Why] = "The access token is not valid or has expired: get a new one from the token endpoint.";
+                return result.Failure is null ? AuthenticateResult.Fail("The access token is not valid.") : AuthenticateResult.Fail(result.Failure);
             }
+
+            principal = result.Principal;
+            tokens.Remember(key, principal, expires);
         }
 
-        var result = await Context.AuthenticateAsync(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme);
-        if (key is not null && result is { Succeeded: true, Properties.ExpiresUtc: { } expires })
+        if (!sessions.IsCurrent(principal))
         {
-            tokens.Remember(key, result.Principal, expires);
+            Context.Items[Why] = "The access token was revoked (a sign-out, or a change to its account): get a new one from the token endpoint.";
+            return AuthenticateResult.Fail("The access token was revoked.");
         }
 
-        return result;
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var why = Context.Items[Why] as string;
+        // RFC 6750 3: no error code when the request carried no token at all.
+        Response.Headers.WWWAuthenticate = why is null
+            ? "Bearer realm=\"caseline\""
+            : $"Bearer realm=\"caseline\", error=\"invalid_token\", error_description=\"{why}\"";
+        return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", why ?? "No access token: send 'Authorization: Bearer <token>' with a token from the token endpoint.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Problem(StatusCodes.Status403Forbidden, "Forbidden", Context.Items[ForbiddenReasons.Item] as string ?? "The caller may not use this route.");
+
+    private Task Problem(int status, string title, string detail)
+    {
+        Response.StatusCode = status;
+        return Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        }).AsTask();
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Caseline.Server.Identity;
 using Caseline.Server.Storage;
 using Caseline.Server.Sync;
 using Microsoft.Extensions.Options;
@@ -31,15 +32,17 @@ internal sealed class RetentionOptions
 }
 
 /// <summary>What one sweep removed.</summary>
-internal sealed record RetentionSweep(long Delivered, long Failed, int SpoolFiles);
+internal sealed record RetentionSweep(long Delivered, long Failed, int SpoolFiles, int LogonRecords = 0);
 
 /// <summary>
 /// Prunes finished deliveries past their age, in small write units queued beside the Sync writes (each one
 /// a short transaction in the group commit, never a long one), and deletes bulk-sync spool files that no
-/// unfinished job owns (a job deletes its own when it ends; this catches an upload cut off before its job).
+/// unfinished job owns (a job deletes its own when it ends; this catches an upload cut off before its job),
+/// and forgets failed logons and ended sessions that count for nothing any more.
 /// </summary>
 internal sealed partial class RetentionSweeper(
-    Database database, WriteQueue writes, SyncJobRunner jobs, ClusterLease leader, TimeProvider clock, IOptions<RetentionOptions> options, ILogger<RetentionSweeper> logger) : BackgroundService
+    Database database, WriteQueue writes, SyncJobRunner jobs, ClusterLease leader, Sessions sessions, TimeProvider clock,
+    IOptions<RetentionOptions> options, IOptions<IdentityOptions> identity, ILogger<RetentionSweeper> logger) : BackgroundService
 {
     /// <summary>A spool file younger than this may belong to an upload still being received.</summary>
     private static readonly TimeSpan SpoolGrace = TimeSpan.FromHours(6);
@@ -73,7 +76,10 @@ internal sealed partial class RetentionSweeper(
         var now = clock.GetUtcNow();
         var delivered = pruneDeliveries ? await PruneAsync("Delivered", now - options.Value.Delivered, ct) : 0;
         var failed = pruneDeliveries ? await PruneAsync("Failed", now - options.Value.Failed, ct) : 0;
-        return new RetentionSweep(delivered, failed, DeleteOrphanedSpoolFiles(now));
+        // Failed logons outside the lockout window, and ended sessions past their expiry, count for nothing any more.
+        var logons = pruneDeliveries ? await writes.RunAsync(scope => IdentityStore.Prune(scope, now, identity.Value.LockoutWindow), ct) : 0;
+        sessions.Prune();
+        return new RetentionSweep(delivered, failed, DeleteOrphanedSpoolFiles(now), logons);
     }
 
     private async Task<long> PruneAsync(string state, DateTimeOffset before, CancellationToken ct)

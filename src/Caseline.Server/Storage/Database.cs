@@ -136,6 +136,14 @@ internal abstract class Database
     {
     }
 
+    /// <summary>
+    /// Called in a unit that ends tokens or sessions (<see cref="Identity.Sessions"/>): a shared store tells the other
+    /// processes when the batch commits (this process forgets its own copy after the commit).
+    /// </summary>
+    public virtual void IdentityChanged(WriteScope scope, string key)
+    {
+    }
+
     private sealed class NoLock : IDisposable
     {
         public static readonly NoLock Instance = new();

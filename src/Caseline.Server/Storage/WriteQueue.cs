@@ -43,6 +43,9 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
     /// <summary>The audit records the batch's units wrote, inserted together just before the commit.</summary>
     public List<AuditRow> Audits { get; } = [];
 
+    /// <summary>What the batch's units asked to run once it is committed (in-memory state that must not run ahead of the store).</summary>
+    public List<Action> AfterCommit { get; } = [];
+
     /// <summary>Appends a message to its agency's log; it is stored, with its position, just before the batch commits.</summary>
     public void Append(AppendedMessage message) => Appended.Add(message);
 
@@ -339,7 +342,7 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
             var i = running[r];
             // Only a recorded span is worth linking to: an unsampled one is never exported.
             scope.Trace = spans[i] is { Recorded: true } span ? span.Id : null;
-            var (appended, audits) = (scope.Appended.Count, scope.Audits.Count);
+            var (appended, audits, after) = (scope.Appended.Count, scope.Audits.Count, scope.AfterCommit.Count);
             if (savepoints)
             {
                 scope.Execute("SAVEPOINT unit");
@@ -369,12 +372,14 @@ internal sealed partial class WriteQueue(Database database, TimeProvider clock, 
                 scope.Execute("RELEASE SAVEPOINT unit");
                 scope.Appended.RemoveRange(appended, scope.Appended.Count - appended);
                 scope.Audits.RemoveRange(audits, scope.Audits.Count - audits);
+                scope.AfterCommit.RemoveRange(after, scope.AfterCommit.Count - after);
             }
         }
 
         scope.AssignPositions();
         transaction.Commit();
         _committed = scope.Appended;
+        scope.AfterCommit.ForEach(action => action());
         return true;
     }
 

@@ -94,7 +94,6 @@ internal static class WebUi
             temp.Cookie.SameSite = SameSiteMode.Strict;
         });
         services.AddSingleton<WebQueries>();
-        services.AddSingleton<SecondFactor>();
         return services;
     }
 
@@ -132,6 +131,8 @@ internal static class WebUi
         claims.AddClaim(new Claim(Claims.Name, user.Login));
         claims.AddClaim(new Claim(Claims.Role, user.Role));
         claims.AddClaim(new Claim(TokenEndpoint.ClientClaim, ClientId));
+        claims.AddClaim(new Claim(Sessions.UserStampClaim, user.Stamp));
+        claims.AddClaim(new Claim(Sessions.SessionClaim, Sessions.NewSessionId()));
         if (user.AgencyId is { } agency)
         {
             claims.AddClaim(new Claim(TokenEndpoint.AgencyIdClaim, agency.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -150,18 +151,38 @@ internal static class WebUi
             .RequireAssertion(context => agency == context.User.HasClaim(c => c.Type == TokenEndpoint.AgencyIdClaim))
             .RequireAssertion(context => roles.Contains(context.User.FindFirstValue(Claims.Role)));
 
-    /// <summary>A session ends as soon as its user is disabled, removed or given another role.</summary>
+    /// <summary>
+    /// A session ends as soon as it is signed out, or its user is disabled, given another role, or has a password or
+    /// second factor changed or reset (<see cref="Sessions"/>: no database round trip per request).
+    /// </summary>
     private static Task StillAllowedAsync(CookieValidatePrincipalContext context)
     {
-        var identity = context.HttpContext.RequestServices.GetRequiredService<IdentityStore>();
-        var user = identity.FindUserById(context.Principal?.FindFirstValue(Claims.Subject) ?? "");
-        if (user is { Disabled: false } && user.Role == context.Principal!.FindFirstValue(Claims.Role))
+        if (context.Principal is { } principal && context.HttpContext.RequestServices.GetRequiredService<Sessions>().IsCurrent(principal))
         {
             return Task.CompletedTask;
         }
 
         context.RejectPrincipal();
         return context.HttpContext.SignOutAsync(Scheme);
+    }
+
+    /// <summary>Ends the request's session on the server too: its cookie, replayed, opens nothing.</summary>
+    public static async Task SignOutAsync(HttpContext context)
+    {
+        var session = await context.AuthenticateAsync(Scheme);
+        if (session.Principal?.FindFirstValue(Sessions.SessionClaim) is { } id)
+        {
+            var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+            var until = session.Properties?.ExpiresUtc ?? clock.GetUtcNow() + context.RequestServices.GetRequiredService<IOptions<IdentityOptions>>().Value.WebIdleTimeout;
+            var sessions = context.RequestServices.GetRequiredService<Sessions>();
+            await context.RequestServices.GetRequiredService<Storage.WriteQueue>().RunAsync(scope =>
+            {
+                sessions.End(scope, id, until);
+                return true;
+            }, context.RequestAborted);
+        }
+
+        await context.SignOutAsync(Scheme);
     }
 
     /// <summary>A session whose agency requires a second factor it does not have yet opens the enrolment page only.</summary>

@@ -94,6 +94,44 @@ public sealed class SecondFactorTests(CaselineServer server, Chromium chromium) 
         Assert.Equal("Caseload", await web.Page.Locator("h1").InnerTextAsync());
     }
 
+    [Fact]
+    public async Task Replacing_or_removing_the_app_asks_for_the_password_and_a_current_code_not_only_a_session()
+    {
+        using var agency = await WebAgency.CreateAsync(server);
+        await using var web = await chromium.OpenAsync(server, nameof(Replacing_or_removing_the_app_asks_for_the_password_and_a_current_code_not_only_a_session));
+        await web.SignInAsync(agency.Officer);
+        await web.GoAsync("/ui/account");
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Set up an authenticator app" }));
+        var secret = Base32((await web.Page.Locator(".secret").InnerTextAsync()).Replace(" ", "", StringComparison.Ordinal).Trim());
+        await web.Page.GetByLabel("Code from the app").FillAsync(Now(secret));
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Turn on" }));
+        await web.GoAsync("/ui/account");
+
+        // A session alone (someone at an unlocked desk) cannot replace it.
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Replace the authenticator app" }));
+        Assert.Contains("not right", await web.Page.Locator(".error-summary").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await web.Page.Locator("svg.qr").CountAsync());
+        await web.CheckAsync("replace-refused");
+
+        await web.Page.GetByLabel("Password").FillAsync(CaselineServer.Password);
+        await web.Page.GetByLabel("Code from the app").FillAsync(Now(secret));
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Replace the authenticator app" }));
+        Assert.Equal(1, await web.Page.Locator("svg.qr").CountAsync());
+
+        // The code just used is used up; the next step's code removes the app.
+        await web.GoAsync("/ui/account");
+        await web.Page.GetByLabel("Password").FillAsync(CaselineServer.Password);
+        await web.Page.GetByLabel("Code from the app").FillAsync(Now(secret));
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Remove the authenticator app" }));
+        Assert.Contains("not right", await web.Page.Locator(".error-summary").InnerTextAsync(), StringComparison.Ordinal);
+        await web.Page.GetByLabel("Password").FillAsync(CaselineServer.Password);
+        await web.Page.GetByLabel("Code from the app").FillAsync(Totp.Code(secret, (DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30) + 1));
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Remove the authenticator app" }));
+        Assert.Contains("removed", await web.Page.Locator("[role=status]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Null(server.Execute($"SELECT totp_secret FROM users WHERE login = '{agency.Officer}'", readOnly: true) as string);
+        Assert.Equal("Sign-in security", await web.Page.Locator("h1").InnerTextAsync()); // this session was kept
+    }
+
     private static string Now(byte[] secret) => Totp.Code(secret, DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30);
 
     // A code no step near now has.

@@ -1,3 +1,4 @@
+using Caseline.Server.Identity;
 using Npgsql;
 
 namespace Caseline.Server.Storage.Postgres;
@@ -6,9 +7,11 @@ namespace Caseline.Server.Storage.Postgres;
 /// Wakes this process's feed readers and dispatcher when another process's commit appended messages: one
 /// connection LISTENs on <see cref="PostgresDatabase.LogChannel"/> and pulses the <see cref="LogSignal"/>. It is
 /// only the wake-up: a waiter re-reads the log, and polls it anyway, so a notification lost while the
-/// connection was down costs at most a poll interval.
+/// connection was down costs at most a poll interval. The same connection takes the commits that end tokens and
+/// sessions (<see cref="PostgresDatabase.IdentityChannel"/>) to <see cref="Sessions"/>, which trusts its copies only
+/// while it listens.
 /// </summary>
-internal sealed partial class LogListener(PostgresDatabase database, LogSignal signal, ILogger<LogListener> logger) : BackgroundService
+internal sealed partial class LogListener(PostgresDatabase database, LogSignal signal, Sessions sessions, ILogger<LogListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -18,14 +21,25 @@ internal sealed partial class LogListener(PostgresDatabase database, LogSignal s
             try
             {
                 await using var connection = database.OpenListener();
-                connection.Notification += (_, _) => signal.Pulse();
-                await using (var listen = new NpgsqlCommand("LISTEN " + PostgresDatabase.LogChannel, connection))
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Channel == PostgresDatabase.IdentityChannel)
+                    {
+                        sessions.Changed(e.Payload);
+                    }
+                    else
+                    {
+                        signal.Pulse();
+                    }
+                };
+                await using (var listen = new NpgsqlCommand($"LISTEN {PostgresDatabase.LogChannel}; LISTEN {PostgresDatabase.IdentityChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
                 // Whatever was committed while nobody listened is read by the waiters' own polls; wake them once now.
                 signal.Pulse();
+                sessions.Listening = true;
                 delay = TimeSpan.FromSeconds(1);
                 while (true)
                 {
@@ -38,6 +52,7 @@ internal sealed partial class LogListener(PostgresDatabase database, LogSignal s
             }
             catch (Exception e)
             {
+                sessions.Listening = false;
                 LogListenFailed(e, delay.TotalSeconds);
                 await Task.Delay(delay, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
@@ -45,6 +60,6 @@ internal sealed partial class LogListener(PostgresDatabase database, LogSignal s
         }
     }
 
-    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Listening for other processes' commits failed; trying again in {Seconds} s (until then, waiters poll)")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Listening for other processes' commits failed; trying again in {Seconds} s (until then, waiters poll and every request reads its account's stamp)")]
     private partial void LogListenFailed(Exception exception, double seconds);
 }

@@ -218,6 +218,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
         );
         """,
         Sqlite.SqliteDatabase.MfaSchema, // portable as it stands
+        Sqlite.SqliteDatabase.RevocationSchema, // and so is this
     ];
 
     public override DbConnection OpenReader() => _dataSource.OpenConnection();
@@ -353,6 +354,12 @@ internal sealed class PostgresDatabase : Database, IDisposable
 
     /// <summary>One notification per batch; PostgreSQL delivers it to the listeners when the transaction commits.</summary>
     public override void LogGrew(WriteScope scope) => scope.Execute("NOTIFY " + LogChannel);
+
+    /// <summary>The channel a commit that ends tokens or sessions notifies (the key of what changed); <see cref="LogListener"/> listens on it.</summary>
+    public const string IdentityChannel = "caseline_identity";
+
+    // Delivered at the commit, and only if it commits.
+    public override void IdentityChanged(WriteScope scope, string key) => scope.Execute("SELECT pg_notify('" + IdentityChannel + "', @key)", ("@key", key));
 
     public void Dispose() => _dataSource.Dispose();
 

@@ -234,6 +234,7 @@ internal sealed class SqliteDatabase : Database
         );
         """,
         MfaSchema,
+        RevocationSchema,
     ];
 
     /// <summary>The web UI's second factor: a user's TOTP secret (encrypted), their recovery codes (hashed), an agency's rule.</summary>
@@ -245,6 +246,29 @@ internal sealed class SqliteDatabase : Database
             code_hash TEXT NOT NULL,
             PRIMARY KEY (user_id, code_hash)
         );
+        """;
+
+    /// <summary>What ends tokens and sessions before their time, single-use codes, service accounts and bounded failure records.</summary>
+    internal const string RevocationSchema = """
+        -- Every token and web session carries the security stamp its user and API client had when it was issued; a change
+        -- that must end them all (disabled, role, password, second factor, secret) draws a new stamp.
+        ALTER TABLE users ADD COLUMN stamp TEXT NOT NULL DEFAULT '';
+        ALTER TABLE api_clients ADD COLUMN stamp TEXT NOT NULL DEFAULT '';
+        -- A stamp need not be secret (tokens are sealed), only change: the first is the account's own id.
+        UPDATE users SET stamp = id;
+        UPDATE api_clients SET stamp = client_id;
+        -- An account an integration logs on with by password alone: API only, never the web UI.
+        ALTER TABLE users ADD COLUMN service_account INTEGER NOT NULL DEFAULT 0;
+        -- The last authenticator time step a code was accepted for: each code is good once.
+        ALTER TABLE users ADD COLUMN totp_step BIGINT NOT NULL DEFAULT 0;
+        -- Sessions ended before their time (sign-out, RFC 7009 revocation), kept until they would have expired anyway.
+        CREATE TABLE ended_sessions (
+            id    TEXT   PRIMARY KEY,
+            until BIGINT NOT NULL
+        );
+        -- Failure records now hold a hash of what was typed (bounded, and nothing a stranger typed is kept), pruned by time.
+        DELETE FROM logon_failures;
+        CREATE INDEX logon_failures_by_time ON logon_failures (at);
         """;
 
     public override DbConnection OpenReader()

@@ -1,4 +1,3 @@
-using Caseline.Server.Audit;
 using Caseline.Server.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
@@ -7,7 +6,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Caseline.Server.Web.Pages;
 
 /// <summary>Signing in with the token endpoint's users, passwords and lockout; each attempt is audited as a logon.</summary>
-internal sealed class SignInModel(IdentityStore identity, AuditTrail audit, SecondFactor mfa, TimeProvider clock) : PageModel
+internal sealed class SignInModel(IdentityStore identity, Logons logons, SecondFactor mfa) : PageModel
 {
     public string? Login { get; private set; }
 
@@ -27,26 +26,23 @@ internal sealed class SignInModel(IdentityStore identity, AuditTrail audit, Seco
 
     public async Task<IActionResult> OnPostAsync(string? login, string? password, string? returnUrl, CancellationToken ct)
     {
-        (Login, ReturnUrl) = (login?.Trim(), returnUrl);
+        (Login, ReturnUrl) = (login?.Trim() is { Length: <= Logons.MaxLogin } shown ? shown : null, returnUrl);
         if (string.IsNullOrWhiteSpace(login) || string.IsNullOrEmpty(password))
         {
             Error = "Enter your email address and password.";
             return Page();
         }
 
-        var user = identity.FindUser(login);
-        if (identity.IsLockedOut(login))
+        var outcome = await logons.PasswordAsync(HttpContext, login, password, _ => true, ct);
+        if (outcome.Result != LogonResult.Succeeded)
         {
-            await audit.RecordAsync(HttpContext, user?.AgencyId, login, "logon", null, StatusCodes.Status423Locked, ct);
-            Error = "The account is locked after too many failed sign-ins; try again later.";
-            return Page();
+            return Refused(outcome, "The email address or password is incorrect.");
         }
 
-        if (user is not { Disabled: false } || !PasswordHashing.Verify(password, user.PasswordHash))
+        var user = outcome.User!;
+        if (user.ServiceAccount)
         {
-            await identity.RecordFailureAsync(login, ct);
-            await audit.RecordAsync(HttpContext, user?.AgencyId, login, "logon", null, StatusCodes.Status400BadRequest, ct);
-            Error = "The email address or password is incorrect.";
+            Error = "This is a service account: it logs on to the API only, never to the web UI.";
             return Page();
         }
 
@@ -60,7 +56,7 @@ internal sealed class SignInModel(IdentityStore identity, AuditTrail audit, Seco
         return await CompleteAsync(user, ct);
     }
 
-    /// <summary>The second step: the authenticator's code, or one recovery code.</summary>
+    /// <summary>The second step: the authenticator's code (good once), or one recovery code.</summary>
     public async Task<IActionResult> OnPostCodeAsync(string? challenge, string? code, string? returnUrl, CancellationToken ct)
     {
         ReturnUrl = returnUrl;
@@ -72,32 +68,41 @@ internal sealed class SignInModel(IdentityStore identity, AuditTrail audit, Seco
         }
 
         Login = user.Login;
-        if (identity.IsLockedOut(user.Login))
+        var outcome = await logons.CodeAsync(HttpContext, user, code, recoveryCodes: true, ct);
+        if (outcome.Result == LogonResult.Invalid)
         {
-            await audit.RecordAsync(HttpContext, user.AgencyId, user.Login, "logon", null, StatusCodes.Status423Locked, ct);
-            Error = "The account is locked after too many failed sign-ins; try again later.";
-            return Page();
+            (NeedsCode, ChallengeToken) = (true, challenge);
         }
 
-        var stored = identity.ProtectedTotpSecret(user.Id);
-        var valid = stored is not null
-            && (Totp.Verify(mfa.Unprotect(stored), code, clock.GetUtcNow())
-                || (code is { Length: > 6 } && await identity.UseRecoveryCodeAsync(user.Id, code, ct)));
-        if (!valid)
+        return outcome.Result == LogonResult.Succeeded
+            ? await CompleteAsync(user, ct)
+            : Refused(outcome, "The code is not right, or was used already. Enter the code your authenticator app shows now.");
+    }
+
+    private PageResult Refused(LogonOutcome outcome, string invalid)
+    {
+        switch (outcome.Result)
         {
-            await identity.RecordFailureAsync(user.Login, ct);
-            await audit.RecordAsync(HttpContext, user.AgencyId, user.Login, "logon", null, StatusCodes.Status400BadRequest, ct);
-            (NeedsCode, ChallengeToken, Error) = (true, challenge, "The code is not right. Enter the code your authenticator app shows now.");
-            return Page();
+            case LogonResult.Throttled:
+                var seconds = LogonThrottle.Seconds(outcome.RetryAfter);
+                Error = $"Too many failed sign-ins from your network or for this account: try again in {LogonThrottle.Phrase(outcome.RetryAfter)}.";
+                Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                break;
+            case LogonResult.LockedOut:
+                Error = "The account is locked after too many failed sign-ins; try again later, or ask an administrator to unlock it.";
+                break;
+            default:
+                Error = invalid;
+                break;
         }
 
-        return await CompleteAsync(user, ct);
+        return Page();
     }
 
     private async Task<IActionResult> CompleteAsync(UserAccount user, CancellationToken ct)
     {
-        await identity.ClearFailuresAsync(user.Login, ct);
-        await audit.RecordAsync(HttpContext, user.AgencyId, user.Login, "logon", null, StatusCodes.Status200OK, ct);
+        await logons.CompletedAsync(HttpContext, user, ct);
         var principal = WebUi.Principal(user, user.AgencyId is { } agency ? identity.AgencyName(agency) : null);
         var mustEnrol = user.AgencyId is { } of && identity.AgencyRequiresMfa(of) && identity.ProtectedTotpSecret(user.Id) is null;
         if (mustEnrol)

@@ -7,10 +7,17 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace Caseline.Server.Web.Pages.Account;
 
-/// <summary>A person's own second factor: enrolment with a QR code, confirmed by a code before anything is stored; recovery codes shown once.</summary>
-internal sealed class AccountModel(IdentityStore identity, SecondFactor mfa, TimeProvider clock) : PageModel
+/// <summary>
+/// A person's own second factor: enrolment with a QR code, confirmed by a code before anything is stored; recovery codes
+/// shown once. Replacing or removing one asks for the password and a current code again (a session alone is not enough),
+/// and ends the person's other sessions and tokens.
+/// </summary>
+internal sealed class AccountModel(IdentityStore identity, Logons logons, SecondFactor mfa, TimeProvider clock) : PageModel
 {
     public bool HasSecondFactor { get; private set; }
+
+    /// <summary>Whether the agency requires a second factor (then it can be replaced, not removed).</summary>
+    public bool Required { get; private set; }
 
     public bool MustEnrol => User.HasClaim(c => c.Type == SecondFactor.EnrolClaim);
 
@@ -26,12 +33,74 @@ internal sealed class AccountModel(IdentityStore identity, SecondFactor mfa, Tim
 
     private string UserId => User.FindFirstValue(Claims.Subject)!;
 
-    public void OnGet() => HasSecondFactor = identity.ProtectedTotpSecret(UserId) is not null;
-
-    public IActionResult OnPostStart()
+    public void OnGet()
     {
+        HasSecondFactor = identity.ProtectedTotpSecret(UserId) is not null;
+        Required = User.FindFirstValue(TokenEndpoint.AgencyIdClaim) is { } agency && identity.AgencyRequiresMfa(long.Parse(agency, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public async Task<IActionResult> OnPostStartAsync(string? password, string? code, CancellationToken ct)
+    {
+        if (identity.ProtectedTotpSecret(UserId) is not null && !await ProvedAsync(password, code, ct))
+        {
+            return Page();
+        }
+
         Show(Totp.NewSecret());
         return Page();
+    }
+
+    public async Task<IActionResult> OnPostRemoveAsync(string? password, string? code, CancellationToken ct)
+    {
+        OnGet();
+        if (Required)
+        {
+            Error = "Your agency requires a second factor: replace it instead.";
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        if (!HasSecondFactor || !await ProvedAsync(password, code, ct))
+        {
+            return Page();
+        }
+
+        await KeepSessionAsync(await identity.RemoveTotpAsync(UserId, ct), User.Claims);
+        TempData["Notice"] = "The authenticator app is removed: you sign in with your password alone. Your other sessions have ended.";
+        return RedirectToPage();
+    }
+
+    /// <summary>The password and a current code, checked under the sign-in's own throttling and lockout.</summary>
+    private async Task<bool> ProvedAsync(string? password, string? code, CancellationToken ct)
+    {
+        var outcome = await logons.PasswordAsync(HttpContext, User.Identity!.Name, password, user => user.Id == UserId, ct);
+        if (outcome.Result == LogonResult.Succeeded)
+        {
+            outcome = await logons.CodeAsync(HttpContext, outcome.User!, code, recoveryCodes: false, ct);
+        }
+
+        if (outcome.Result == LogonResult.Succeeded)
+        {
+            return true;
+        }
+
+        OnGet();
+        Error = outcome.Result switch
+        {
+            LogonResult.Throttled => $"Too many failed attempts: try again in {LogonThrottle.Phrase(outcome.RetryAfter)}.",
+            LogonResult.LockedOut => "Your account is locked after too many failed attempts; try again later.",
+            _ => "The password or the code is not right. Enter your password and the code your authenticator app shows now.",
+        };
+        Response.StatusCode = outcome.Result == LogonResult.Throttled ? StatusCodes.Status429TooManyRequests : StatusCodes.Status400BadRequest;
+        return false;
+    }
+
+    /// <summary>Signs this session in again under the user's new stamp, so that a change that ends the others keeps this one.</summary>
+    private Task KeepSessionAsync(string stamp, IEnumerable<Claim> claims)
+    {
+        var kept = new ClaimsIdentity(claims.Where(c => c.Type != Sessions.UserStampClaim), WebUi.Scheme, Claims.Name, Claims.Role);
+        kept.AddClaim(new Claim(Sessions.UserStampClaim, stamp));
+        return HttpContext.SignInAsync(WebUi.Scheme, new ClaimsPrincipal(kept), new AuthenticationProperties { IsPersistent = false });
     }
 
     public async Task<IActionResult> OnPostConfirmAsync(string? enrolment, string? code, CancellationToken ct)
@@ -53,14 +122,10 @@ internal sealed class AccountModel(IdentityStore identity, SecondFactor mfa, Tim
         }
 
         var codes = SecondFactor.RecoveryCodes();
-        await identity.EnrolTotpAsync(UserId, mfa.Protect(secret), codes, ct);
+        var stamp = await identity.EnrolTotpAsync(UserId, mfa.Protect(secret), codes, ct);
         RecoveryCodes = codes;
-        if (MustEnrol)
-        {
-            // The same session, now free to open every page its role allows.
-            var claims = new ClaimsIdentity(User.Claims.Where(c => c.Type != SecondFactor.EnrolClaim), WebUi.Scheme, Claims.Name, Claims.Role);
-            await HttpContext.SignInAsync(WebUi.Scheme, new ClaimsPrincipal(claims), new AuthenticationProperties { IsPersistent = false });
-        }
+        // The same session, under the stamp a replacement drew, and free to open every page its role allows.
+        await KeepSessionAsync(stamp, User.Claims.Where(c => c.Type != SecondFactor.EnrolClaim));
 
         return Page();
     }

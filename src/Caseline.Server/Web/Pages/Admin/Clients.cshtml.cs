@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Caseline.Server.Web.Pages.Admin;
 
 /// <summary>The agency's API clients: create and rotate (the secret shown once), disable and enable.</summary>
-internal sealed class ApiClientsModel(Database database, WriteQueue writes, IdentityStore identity) : AdminPage
+internal sealed class ApiClientsModel(Database database, WriteQueue writes, IdentityStore identity, Sessions sessions) : AdminPage
 {
     public IReadOnlyList<ClientView> Clients { get; private set; } = [];
 
@@ -34,7 +34,7 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
 
     public async Task<IActionResult> OnPostRotateAsync(string clientId, CancellationToken ct)
     {
-        var result = await AdminApi.RotateClientSecret(clientId, Caller, writes, identity, ct);
+        var result = await AdminApi.RotateClientSecret(clientId, Caller, writes, identity, sessions, ct);
         if (Succeeded(result.Result) && result.Result is Ok<ClientView> rotated)
         {
             ShownOnce = ($"New client secret of {clientId} (the old one has stopped working)", rotated.Value!.Secret!);
@@ -50,9 +50,9 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
 
     private async Task<IActionResult> SwitchAsync(string clientId, bool disabled, CancellationToken ct)
     {
-        if (Succeeded((await AdminApi.UpdateClient(clientId, new ClientRequest(null, null, disabled), Caller, writes, ct)).Result))
+        if (Succeeded((await AdminApi.UpdateClient(clientId, new ClientRequest(null, null, disabled), Caller, writes, sessions, ct)).Result))
         {
-            Notify(disabled ? $"{clientId} is disabled: it gets no more tokens." : $"{clientId} is enabled.");
+            Notify(disabled ? $"{clientId} is disabled: its tokens have stopped working and it gets no more." : $"{clientId} is enabled.");
             return RedirectToPage();
         }
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Admin;
 
-/// <summary>The agency's users: invite (with a one-time password shown once), change a role, disable and enable.</summary>
+/// <summary>The agency's users: invite (with a one-time password shown once), change a role, disable and enable, mark service accounts, unlock.</summary>
 internal sealed class UsersModel(Database database, WriteQueue writes, IdentityStore identity) : AdminPage
 {
     public static readonly string[] Roles = [Identity.Roles.Officer, Identity.Roles.AgencyAdministrator];
@@ -45,13 +45,26 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     public Task<IActionResult> OnPostEnableAsync(string id, CancellationToken ct) => UpdateAsync(id, new UserRequest(null, null, null, false), "User enabled.", ct);
 
+    public Task<IActionResult> OnPostServiceAccountAsync(string id, bool service, CancellationToken ct) => UpdateAsync(
+        id,
+        new UserRequest(null, null, null, null, service),
+        service ? "Marked as a service account: it logs on to the API by password alone, never to the web UI." : "No longer a service account.",
+        ct);
+
+    public async Task<IActionResult> OnPostUnlockAsync(string id, CancellationToken ct)
+    {
+        if (!Succeeded((await AdminApi.UnlockUser(id, Caller, identity, ct)).Result))
+        {
+            return NotFound();
+        }
+
+        Notify("Unlocked: the user can sign in again.");
+        return RedirectToPage();
+    }
+
     private async Task<IActionResult> UpdateAsync(string id, UserRequest change, string done, CancellationToken ct)
     {
-        if (identity.FindUserById(id) is { } user && string.Equals(user.Login, Caller.Login, StringComparison.OrdinalIgnoreCase))
-        {
-            Errors[""] = ["You cannot change your own role or disable yourself."];
-        }
-        else if (Succeeded((await AdminApi.UpdateUser(id, change, Caller, writes, identity, database, ct)).Result))
+        if (Succeeded((await AdminApi.UpdateUser(id, change, Caller, writes, identity, database, ct)).Result))
         {
             Notify(done);
             return RedirectToPage();
@@ -81,7 +94,7 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     private void Load()
     {
-        Users = AdminApi.ListUsers(Caller, database).Value!;
+        Users = AdminApi.ListUsers(Caller, database, identity).Value!;
         using var connection = database.OpenReader();
         using var command = connection.Command("SELECT id FROM users WHERE agency_id = @agency AND totp_secret IS NOT NULL", null, ("@agency", Caller.AgencyId));
         using var reader = command.ExecuteReader();

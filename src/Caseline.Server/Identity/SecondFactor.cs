@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.DataProtection;
 using QRCoder;
 
-namespace Caseline.Server.Web;
+namespace Caseline.Server.Identity;
 
 /// <summary>
 /// The web UI's optional second factor: TOTP secrets kept encrypted with Data Protection, the short-lived tokens

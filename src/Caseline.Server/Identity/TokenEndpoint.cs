@@ -154,7 +154,6 @@ internal static class TokenEndpoint
                     return true;
                 }, context.CancellationToken);
             }
-
         }
     }
 
@@ -162,6 +161,12 @@ internal static class TokenEndpoint
     {
         var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenIddict request.");
         var client = identity.FindClient(request.ClientId!)!;
+        if (client.Disabled)
+        {
+            // Disabled since its secret was checked: the stamp read here is the new one, so the token must not be made.
+            return Refuse("The client is disabled.");
+        }
+
         ClaimsIdentity subject;
         if (request.IsPasswordGrantType())
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Caseline.Cli.Profiles;
@@ -55,14 +56,54 @@ internal sealed class Invocation(CliHost host, ParseResult parse, GlobalOptions 
     /// <summary>The SDK client for <see cref="Profile()"/>, made on first use.</summary>
     public CaselineClient Client => _client ??= ClientFor(Profile());
 
-    public static CaselineClient ClientFor(CliProfile profile)
+    /// <summary>
+    /// An SDK client for <paramref name="profile"/> that waits out a server's <c>Retry-After</c> up to two minutes (a rate
+    /// limit's window is one), at most four times per call, and says so on standard error.
+    /// </summary>
+    public CaselineClient ClientFor(CliProfile profile)
     {
         if (!Uri.TryCreate(profile.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
             throw new CliException($"'{profile.Url}' is not an http or https address.", ExitCodes.Usage);
         }
 
-        return new CaselineClient(new CaselineClientOptions { BaseAddress = url, Credentials = profile.Credentials() });
+        return new CaselineClient(new CaselineClientOptions
+        {
+            BaseAddress = url, Credentials = profile.Credentials(), MaxRetryDelay = TimeSpan.FromMinutes(2), OnRetry = NoteRetry,
+        });
+    }
+
+    private readonly Lock _retryNote = new();
+    private DateTimeOffset _notedUntil;
+
+    // Parallel calls refused together would each say the same: one note per wait that ends later than the last one noted.
+    private void NoteRetry(CaselineRetry retry)
+    {
+        if (retry.Delay < TimeSpan.FromSeconds(1) && retry.StatusCode != System.Net.HttpStatusCode.TooManyRequests)
+        {
+            return;
+        }
+
+        var until = DateTimeOffset.UtcNow + retry.Delay;
+        lock (_retryNote)
+        {
+            if (until < _notedUntil + TimeSpan.FromSeconds(1))
+            {
+                return;
+            }
+
+            _notedUntil = until;
+        }
+
+        var why = retry.StatusCode switch
+        {
+            System.Net.HttpStatusCode.TooManyRequests => "the server's rate limit was reached (HTTP 429)",
+            { } status => $"the server answered HTTP {(int)status}",
+            null => "the request failed",
+        };
+        var how = retry.ServerAsked ? "as the server asked" : "before trying again";
+        Status(string.Create(CultureInfo.InvariantCulture,
+            $"note: {why}; waiting {Math.Ceiling(retry.Delay.TotalSeconds):0} s {how} (attempt {retry.Attempt + 1} of {retry.MaxAttempts})."));
     }
 
     /// <summary>A status line on standard error, unless <c>--quiet</c>.</summary>

@@ -15,6 +15,12 @@ internal sealed record CliHost(IAnsiConsole Out, IAnsiConsole Error, Func<string
     /// <summary>Whether questions may be asked (a person at a terminal, not a pipe).</summary>
     public bool Interactive { get; init; }
 
+    /// <summary>Whether standard output is a pipe or a file: results are then plain lines, never wrapped to a width.</summary>
+    public bool PlainOut { get; init; }
+
+    /// <summary>Whether standard error is a pipe or a file: its tables are then plain lines, and its messages are not wrapped.</summary>
+    public bool PlainError { get; init; }
+
     /// <summary>Standard input, for <c>--file -</c>.</summary>
     public TextReader In { get; init; } = TextReader.Null;
 
@@ -25,18 +31,35 @@ internal sealed record CliHost(IAnsiConsole Out, IAnsiConsole Error, Func<string
     public static CliHost FromProcess()
     {
         var noColor = !string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable("NO_COLOR"));
-        IAnsiConsole Create(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+        IAnsiConsole Create(TextWriter writer, bool redirected)
         {
-            Out = new AnsiConsoleOutput(writer),
-            ColorSystem = noColor ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-        });
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(writer),
+                ColorSystem = noColor ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            });
+            if (redirected)
+            {
+                // Spectre takes 80 columns for anything that is not a terminal and wraps there, mid-identifier if it must.
+                console.Profile.Width = UnwrappedWidth;
+            }
 
-        return new CliHost(Create(Console.Out), Create(Console.Error), System.Environment.GetEnvironmentVariable, ConfigFolder(System.Environment.GetEnvironmentVariable))
+            return console;
+        }
+
+        return new CliHost(
+            Create(Console.Out, Console.IsOutputRedirected), Create(Console.Error, Console.IsErrorRedirected),
+            System.Environment.GetEnvironmentVariable, ConfigFolder(System.Environment.GetEnvironmentVariable))
         {
             Interactive = !Console.IsInputRedirected && !Console.IsErrorRedirected,
+            PlainOut = Console.IsOutputRedirected,
+            PlainError = Console.IsErrorRedirected,
             In = Console.In,
         };
     }
+
+    // Wider than any line the CLI writes: a message names at most a few identifiers of 64 characters.
+    private const int UnwrappedWidth = 4096;
 
     /// <summary><c>CASELINE_CONFIG_DIR</c>, else <c>$XDG_CONFIG_HOME/caseline</c>, else the user's application-data folder's <c>caseline</c>.</summary>
     public static string ConfigFolder(Func<string, string?> environment)

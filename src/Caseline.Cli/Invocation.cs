@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Caseline.Cli.Profiles;
@@ -55,14 +56,54 @@ internal sealed class Invocation(CliHost host, ParseResult parse, GlobalOptions 
     /// <summary>The SDK client for <see cref="Profile()"/>, made on first use.</summary>
     public CaselineClient Client => _client ??= ClientFor(Profile());
 
-    public static CaselineClient ClientFor(CliProfile profile)
+    /// <summary>
+    /// An SDK client for <paramref name="profile"/> that waits out a server's <c>Retry-After</c> up to two minutes (a rate
+    /// limit's window is one), at most four times per call, and says so on standard error.
+    /// </summary>
+    public CaselineClient ClientFor(CliProfile profile)
     {
         if (!Uri.TryCreate(profile.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
             throw new CliException($"'{profile.Url}' is not an http or https address.", ExitCodes.Usage);
         }
 
-        return new CaselineClient(new CaselineClientOptions { BaseAddress = url, Credentials = profile.Credentials() });
+        return new CaselineClient(new CaselineClientOptions
+        {
+            BaseAddress = url, Credentials = profile.Credentials(), MaxRetryDelay = TimeSpan.FromMinutes(2), OnRetry = NoteRetry,
+        });
+    }
+
+    private readonly Lock _retryNote = new();
+    private DateTimeOffset _notedUntil;
+
+    // Parallel calls refused together would each say the same: one note per wait that ends later than the last one noted.
+    private void NoteRetry(CaselineRetry retry)
+    {
+        if (retry.Delay < TimeSpan.FromSeconds(1) && retry.StatusCode != System.Net.HttpStatusCode.TooManyRequests)
+        {
+            return;
+        }
+
+        var until = DateTimeOffset.UtcNow + retry.Delay;
+        lock (_retryNote)
+        {
+            if (until < _notedUntil + TimeSpan.FromSeconds(1))
+            {
+                return;
+            }
+
+            _notedUntil = until;
+        }
+
+        var why = retry.StatusCode switch
+        {
+            System.Net.HttpStatusCode.TooManyRequests => "the server's rate limit was reached (HTTP 429)",
+            { } status => $"the server answered HTTP {(int)status}",
+            null => "the request failed",
+        };
+        var how = retry.ServerAsked ? "as the server asked" : "before trying again";
+        Status(string.Create(CultureInfo.InvariantCulture,
+            $"note: {why}; waiting {Math.Ceiling(retry.Delay.TotalSeconds):0} s {how} (attempt {retry.Attempt + 1} of {retry.MaxAttempts})."));
     }
 
     /// <summary>A status line on standard error, unless <c>--quiet</c>.</summary>
@@ -86,17 +127,65 @@ internal sealed class Invocation(CliHost host, ParseResult parse, GlobalOptions 
 
     public void WriteJson<T>(T value, JsonTypeInfo<T> typeInfo) => host.RawOut.WriteLine(JsonSerializer.Serialize(value, typeInfo));
 
-    public void Write(IRenderable renderable) => host.Out.Write(renderable);
+    public void Write(TextTable table)
+    {
+        if (host.PlainOut)
+        {
+            table.WritePlain(host.RawOut);
+        }
+        else
+        {
+            host.Out.Write(table.ToRenderable());
+        }
+    }
 
-    public void WriteLine(string text) => host.Out.WriteLine(text);
+    /// <summary>A table on standard error (line errors, say), plain when standard error is not a terminal.</summary>
+    public void WriteError(TextTable table)
+    {
+        if (host.PlainError)
+        {
+            table.WritePlain(host.Error.Profile.Out.Writer);
+        }
+        else
+        {
+            host.Error.Write(table.ToRenderable());
+        }
+    }
+
+    public void WriteLine(string text)
+    {
+        if (host.PlainOut)
+        {
+            host.RawOut.WriteLine(text);
+        }
+        else
+        {
+            host.Out.WriteLine(text);
+        }
+    }
 
     public void Dispose() => _client?.Dispose();
 }
 
-/// <summary>Tables whose cells are text, never markup: a client's name cannot style the terminal.</summary>
-internal static class Tables
+/// <summary>
+/// A table whose cells are text, never markup (a client's name cannot style the terminal). A terminal gets it drawn with
+/// borders, fitted to its width; a pipe or a file gets plain lines, one per row, cells separated by tabs, never wrapped:
+/// an identifier or a JSON value is never cut in two.
+/// </summary>
+internal sealed class TextTable(params string[] headers)
 {
-    public static Table Of(params string[] headers)
+    private readonly List<string?[]> _rows = [];
+
+    /// <summary>A heading drawn above the table in a terminal; plain output leaves it out, as every row says what it is.</summary>
+    public string? Title { get; set; }
+
+    public TextTable Row(params string?[] cells)
+    {
+        _rows.Add(cells);
+        return this;
+    }
+
+    public Table ToRenderable()
     {
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var header in headers)
@@ -104,17 +193,39 @@ internal static class Tables
             table.AddColumn(new TableColumn(new Text(header, new Style(decoration: Decoration.Bold))));
         }
 
+        foreach (var row in _rows)
+        {
+            table.AddRow(row.Select(c => (IRenderable)new Text(c ?? "")).ToArray());
+        }
+
+        if (Title is not null)
+        {
+            table.Title = new TableTitle(Title);
+        }
+
         return table;
     }
 
-    public static Table Row(this Table table, params string?[] cells)
+    /// <summary>The header and each row on a line of its own; a cell of several lines keeps them, joined by "; ".</summary>
+    public void WritePlain(TextWriter writer)
     {
-        table.AddRow(cells.Select(c => (IRenderable)new Text(c ?? "")).ToArray());
-        return table;
+        writer.WriteLine(Line(headers));
+        foreach (var row in _rows)
+        {
+            writer.WriteLine(Line(row));
+        }
     }
+
+    private static string Line(IEnumerable<string?> cells) =>
+        string.Join('\t', cells.Select(c => (c ?? "").ReplaceLineEndings("; ").Replace('\t', ' ')));
+}
+
+internal static class Tables
+{
+    public static TextTable Of(params string[] headers) => new(headers);
 
     /// <summary>Two columns, field and value, for one record.</summary>
-    public static Table Fields(params (string Field, string? Value)[] rows)
+    public static TextTable Fields(params (string Field, string? Value)[] rows)
     {
         var table = Of("Field", "Value");
         foreach (var (field, value) in rows)

@@ -111,7 +111,7 @@ public sealed partial class CaselineClient : IDisposable
                 var unsent = e.HttpRequestError == HttpRequestError.ConnectionError;
                 if (attempt < _options.MaxAttempts && (retry == Retry.Idempotent || (unsent && retry == Retry.NotIdempotent)))
                 {
-                    await Task.Delay(Backoff(attempt), _options.TimeProvider, ct).ConfigureAwait(false);
+                    await WaitAsync(request, null, attempt, Backoff(attempt), serverAsked: false, ct).ConfigureAwait(false);
                     continue;
                 }
 
@@ -121,7 +121,7 @@ public sealed partial class CaselineClient : IDisposable
             {
                 if (attempt < _options.MaxAttempts && retry == Retry.Idempotent)
                 {
-                    await Task.Delay(Backoff(attempt), _options.TimeProvider, ct).ConfigureAwait(false);
+                    await WaitAsync(request, null, attempt, Backoff(attempt), serverAsked: false, ct).ConfigureAwait(false);
                     continue;
                 }
 
@@ -142,11 +142,13 @@ public sealed partial class CaselineClient : IDisposable
             var repeatable = retry == Retry.Idempotent || (retry == Retry.NotIdempotent && response.StatusCode == HttpStatusCode.TooManyRequests);
             if (transient && repeatable && attempt < _options.MaxAttempts)
             {
-                var wait = RetryAfter(response) ?? Backoff(attempt);
+                var asked = RetryAfter(response);
+                var wait = asked ?? Backoff(attempt);
                 if (wait <= _options.MaxRetryDelay)
                 {
+                    var status = response.StatusCode;
                     response.Dispose();
-                    await Task.Delay(wait, _options.TimeProvider, ct).ConfigureAwait(false);
+                    await WaitAsync(request, status, attempt, wait, asked is not null, ct).ConfigureAwait(false);
                     continue;
                 }
             }
@@ -189,6 +191,13 @@ public sealed partial class CaselineClient : IDisposable
         var authentication = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
         return new CaselineException(
             response.StatusCode, problem?.Title ?? response.ReasonPhrase ?? response.StatusCode.ToString(), problem?.Detail, problem?.Errors, problem?.TraceId, authentication);
+    }
+
+    private Task WaitAsync(HttpRequestMessage request, HttpStatusCode? status, int attempt, TimeSpan wait, bool serverAsked, CancellationToken ct)
+    {
+        var path = request.RequestUri is { IsAbsoluteUri: true } sent ? sent.AbsolutePath : "/" + request.RequestUri?.OriginalString.Split('?')[0];
+        _options.OnRetry?.Invoke(new CaselineRetry(request.Method, path, status, attempt, _options.MaxAttempts, wait, serverAsked));
+        return Task.Delay(wait, _options.TimeProvider, ct);
     }
 
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: full jitter over an exponentially growing ceiling.</summary>

@@ -38,6 +38,12 @@ public sealed class CaselineClientOptions
     /// <summary>How long one HTTP request may take, a long poll's wait included (default 100 s).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// Told before each wait for a retry: which call, what failed and how long the SDK waits (default nobody). A command
+    /// line shows it, a service may log it; it runs on the calling thread, so it should be quick and must not throw.
+    /// </summary>
+    public Action<CaselineRetry>? OnRetry { get; set; }
+
     /// <summary>The clock for token expiry and retry waits (default the system's).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -59,3 +65,13 @@ public sealed class CaselineClientOptions
         }
     }
 }
+
+/// <summary>A retry the SDK is about to wait for.</summary>
+/// <param name="Method">The request's method.</param>
+/// <param name="Path">The request's path on the server (<c>/api/v1/clients/EX1</c>), without its query: a query may search by name.</param>
+/// <param name="StatusCode">The answer being retried; null after a network failure or a timeout.</param>
+/// <param name="Attempt">The attempt that failed, from 1.</param>
+/// <param name="MaxAttempts">How many attempts the call may make in all.</param>
+/// <param name="Delay">How long the SDK waits before the next attempt.</param>
+/// <param name="ServerAsked">Whether <paramref name="Delay"/> is the server's <c>Retry-After</c>.</param>
+public sealed record CaselineRetry(HttpMethod Method, string Path, System.Net.HttpStatusCode? StatusCode, int Attempt, int MaxAttempts, TimeSpan Delay, bool ServerAsked);

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Caseline.Cli.Tests;
 
-/// <summary><c>caseline</c> as a real process (<c>dotnet Caseline.Cli.dll …</c>), for what only a process shows: being killed.</summary>
+/// <summary><c>caseline</c> as a real process (<c>dotnet Caseline.Cli.dll …</c>), for what only a process shows: being killed, writing into a pipe.</summary>
 internal sealed class CliProcess : IDisposable
 {
     private readonly Process _process;
@@ -24,6 +24,34 @@ internal sealed class CliProcess : IDisposable
 
     public static CliProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
+        var process = new CliProcess(Process.Start(StartInfo(environment, args))!);
+        process._process.ErrorDataReceived += (_, e) =>
+        {
+            lock (process._error)
+            {
+                process._error.AppendLine(e.Data);
+            }
+        };
+        process._process.OutputDataReceived += (_, _) => { };
+        process._process.BeginErrorReadLine();
+        process._process.BeginOutputReadLine();
+        return process;
+    }
+
+    /// <summary>Runs <c>caseline</c> to its end with its standard output and error going into pipes, as in <c>caseline … | grep</c>.</summary>
+    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var process = Process.Start(StartInfo(environment, args))!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync(ct);
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, string[] args)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Caseline.Cli.dll"));
         foreach (var arg in args)
@@ -36,18 +64,7 @@ internal sealed class CliProcess : IDisposable
             start.Environment[name] = value;
         }
 
-        var process = new CliProcess(Process.Start(start)!);
-        process._process.ErrorDataReceived += (_, e) =>
-        {
-            lock (process._error)
-            {
-                process._error.AppendLine(e.Data);
-            }
-        };
-        process._process.OutputDataReceived += (_, _) => { };
-        process._process.BeginErrorReadLine();
-        process._process.BeginOutputReadLine();
-        return process;
+        return start;
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as when a laptop's battery dies.</summary>

@@ -132,4 +132,49 @@ public sealed class ClientCommandTests(CaselineServer server) : IClassFixture<Ca
         Assert.Equal(1, read.ExitCode);
         Assert.DoesNotContain("Ann", read.Out + read.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_set_of_a_field_that_does_not_exist_exits_4_names_the_closest_field_and_sends_nothing()
+    {
+        using var user = await new CliUser(server).LoggedInAsync();
+        await user.RunAsync("clients", "put", "C1", "--set", "FirstName=John", "--set", "LastName=Farmer", "--set", "DateOfBirth=1975-07-04");
+        await user.RunAsync("items", "put", "C1", "vehicles", "V1", "--set", "Make=Ford", "--set", "Color=Red");
+        var logged = server.Log(user.Agency).Count;
+
+        var client = await user.RunAsync("clients", "put", "C1", "--set", "DateOfBrith=1980-02-03");
+        var item = await user.RunAsync("items", "put", "C1", "vehicles", "V1", "--set", "Colour=Blue");
+
+        Assert.Equal(4, client.ExitCode);
+        Assert.Contains("The profile of C1 is invalid.", client.Error, StringComparison.Ordinal);
+        Assert.Contains("DateOfBrith: DateOfBrith is not a field of a client profile; did you mean DateOfBirth?", client.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Saved", client.Error, StringComparison.Ordinal);
+        Assert.Equal(4, item.ExitCode);
+        Assert.Contains("Colour: Colour is not a field of Vehicle Details; did you mean Color?", item.Error, StringComparison.Ordinal);
+        Assert.Equal(logged, server.Log(user.Agency).Count);
+        var stored = Assert.Single((await user.RunAsync("clients", "get", "C1", "-o", "json")).Lines);
+        Assert.Equal("1975-07-04", (string?)stored["DateOfBirth"]);
+    }
+
+    [Fact]
+    public async Task Output_into_a_pipe_is_plain_lines_that_never_cut_an_identifier_or_a_json_value()
+    {
+        using var user = await new CliUser(server).LoggedInAsync();
+        var clientId = "C-" + new string('7', 62);
+        var caseId = "K-" + new string('9', 62);
+        var label = "Unlawful possession of a controlled substance with intent to distribute";
+        await user.RunAsync("clients", "put", clientId, "--set", "FirstName=John", "--set", "LastName=Farmer");
+        await user.RunAsync("items", "put", clientId, "cases", caseId, "--set", "CaseNumber=K1", "--set", $$"""Offenses:=[{"Label":"{{label}}","IsPrimary":true}]""");
+
+        var get = await CliProcess.RunAsync(user.ProcessEnvironment(), "clients", "get", clientId);
+        var list = await CliProcess.RunAsync(user.ProcessEnvironment(), "clients", "list");
+
+        Assert.True(get.ExitCode == 0, get.ToString());
+        var lines = get.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("Section\tItem\tFields", lines[0]);
+        var row = Assert.Single(lines, l => l.StartsWith("Case Details\t", StringComparison.Ordinal)).Split('\t');
+        Assert.Equal(caseId, row[1]);
+        Assert.Equal($$"""CaseNumber: K1; Offenses: [{"Label":"{{label}}","Date":null,"Statute":null,"Category":null,"IsPrimary":true}]""", row[2]);
+        Assert.DoesNotContain("│", get.Out, StringComparison.Ordinal);
+        Assert.Contains($"{clientId}\tJohn\tFarmer\t", list.Out, StringComparison.Ordinal);
+    }
 }

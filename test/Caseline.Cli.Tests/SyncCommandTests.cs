@@ -1,5 +1,8 @@
 using System.Text;
+using Caseline.Client.Tests;
 using Caseline.Server.Tests;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Caseline.Cli.Tests;
 
@@ -150,5 +153,23 @@ public sealed class SyncCommandTests(CaselineServer server) : IClassFixture<Case
         Assert.True(mixed.Lines[0]["Errors"]!.AsObject().ContainsKey("Details.FirstName"), mixed.Out);
         Assert.Equal(0, valid.ExitCode);
         Assert.Contains("2 documents: 2 valid, 0 invalid.", valid.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Diff_waits_out_a_429_for_the_time_the_server_asks_says_so_and_goes_on()
+    {
+        var faults = new Faults();
+        await using var limited = CaselineServer.With(services: s => s.AddSingleton<IStartupFilter>(faults));
+        using var user = await new CliUser(limited).LoggedInAsync();
+        var file = user.WriteFile("all.ndjson", string.Join('\n', Enumerable.Range(1, 20).Select(i => $$"""{"IntegrationId":"C{{i}}","FirstName":"F{{i}}","LastName":"L{{i}}"}""")));
+        faults.Answer("GET", "/api/v1/clients/C7", 429, times: 2, retryAfter: "1");
+
+        var diff = await user.RunAsync("diff", file, "-o", "json");
+
+        Assert.True(diff.ExitCode == 0, diff.ToString());
+        Assert.Equal(3, faults.Count("GET", "/api/v1/clients/C7"));
+        Assert.Equal(20, diff.Lines.Count);
+        Assert.Contains("note: the server's rate limit was reached (HTTP 429); waiting 1 s as the server asked (attempt 2 of 5).", diff.Error, StringComparison.Ordinal);
+        Assert.Contains("20 profiles: 20 new", diff.Error, StringComparison.Ordinal);
     }
 }

@@ -101,7 +101,8 @@ public sealed class MirrorTests(CaselineServer server) : IClassFixture<CaselineS
         Assert.Equal("a@b.co", mirror.GetProfile("EX1")!.Email);
     }
 
-    private static async Task AssertEqualToServer(ProfileMirror mirror, HttpClient http, string[] clients)
+    /// <summary>The mirror holds each client exactly as <c>GET /api/v1/clients/{id}</c> answers it.</summary>
+    internal static async Task AssertEqualToServer(ProfileMirror mirror, HttpClient http, string[] clients)
     {
         foreach (var client in clients)
         {

@@ -41,6 +41,21 @@ public sealed class RetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_wait_for_a_retry_is_told_with_the_answer_and_the_servers_retry_after()
+    {
+        var told = new List<CaselineRetry>();
+        using var sdk = await Sdk.For(_server, CaselineServer.NewAgency(), configure: o => o.OnRetry = told.Add);
+        await sdk.PutClientAsync("EX1", new ClientSections(Email: new EmailDetails("a@b.co")), Ct);
+        _faults.Answer("GET", "/api/v1/clients/EX1", 429, retryAfter: "1");
+
+        Assert.NotNull(await sdk.GetClientAsync("EX1", cancellationToken: Ct));
+
+        var retry = Assert.Single(told);
+        Assert.Equal(("GET", "/api/v1/clients/EX1", HttpStatusCode.TooManyRequests, 1, 5), (retry.Method.Method, retry.Path, retry.StatusCode, retry.Attempt, retry.MaxAttempts));
+        Assert.Equal((TimeSpan.FromSeconds(1), true), (retry.Delay, retry.ServerAsked));
+    }
+
+    [Fact]
     public async Task A_create_is_not_repeated_after_a_5xx_that_may_have_landed_but_is_after_429()
     {
         using var sdk = await Sdk.For(_server, CaselineServer.NewAgency());

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Caseline.Client;
 using Caseline.Messages;
 using Caseline.Messages.Json;
-using Spectre.Console;
 
 namespace Caseline.Cli.Clients;
 
@@ -29,10 +28,10 @@ internal static class Rendering
         return text.ToString();
     }
 
-    public static Table Profile(ClientProfile profile)
+    public static TextTable Profile(ClientProfile profile)
     {
         var table = Tables.Of("Section", "Item", "Fields");
-        table.Title = new TableTitle(profile.IntegrationId);
+        table.Title = profile.IntegrationId;
         foreach (var section in profile.Sections)
         {
             table.Row(section.SubType, (section as ItemDetails)?.IntegrationId, Fields(section));
@@ -70,7 +69,7 @@ internal static class Rendering
         output.WriteLine(Encoding.UTF8.GetString(line.WrittenSpan));
     }
 
-    public static Table Messages(IEnumerable<FeedItem> items)
+    public static TextTable Messages(IEnumerable<FeedItem> items)
     {
         var table = Tables.Of("Position", "When (UTC)", "Reason", "Item", "By", "Fields");
         foreach (var item in items)

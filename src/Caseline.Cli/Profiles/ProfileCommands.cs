@@ -36,7 +36,7 @@ internal static class ProfileCommands
             var pass = user is null ? null : run.Get(password) ?? env("CASELINE_PASSWORD") ?? Ask(run, $"Password for {user}:");
             var profile = new CliProfile(address.TrimEnd('/') + "/", client, secret, user, pass);
 
-            using (var sdk = Invocation.ClientFor(profile))
+            using (var sdk = run.ClientFor(profile))
             {
                 await sdk.GetFeedHeadAsync(ct).ConfigureAwait(false);
             }

@@ -172,7 +172,7 @@ internal static class SyncCommands
             }
         }
 
-        run.Host.Error.Write(table);
+        run.WriteError(table);
     }
 
     private static Command Diff(CommandFactory commands)

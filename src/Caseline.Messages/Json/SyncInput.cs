@@ -8,7 +8,10 @@ namespace Caseline.Messages.Json;
 /// document. On top of <see cref="MessageReader"/>'s tolerance it normalises, so that cosmetic
 /// differences never count as changes: text is trimmed and blank text becomes <c>null</c>,
 /// enumerations take their canonical case, an IANA time-zone id becomes its Windows id, and a wage
-/// loses trailing zeros. Values of the wrong type become field errors, never exceptions.
+/// loses trailing zeros. Values of the wrong type become field errors, never exceptions. Unlike a message, a
+/// Sync body is strict about names: a property that is not a field of the body's sections (after case-insensitive
+/// matching and the documented aliases) is an error naming the closest known field, so that a misspelt field is never
+/// read as an absent one and a stored value never becomes null by a typo.
 /// </summary>
 public static class SyncInput
 {
@@ -39,6 +42,8 @@ public static class SyncInput
         {
             AddErrors(errors, "", MessageValidator.Validate(details, clock));
         }
+
+        UnknownFields(body, section.Fields, SectionExtras, section.Name, "", errors);
 
         return (errors.Count == 0 ? details : null, errors);
     }
@@ -108,6 +113,8 @@ public static class SyncInput
         {
             ReadItems(section, array, items, errors, clock);
         }
+
+        UnknownFields(body, ProfileFields, ProfileExtras, "a client profile", "", errors);
 
         return new ProfileInput(integrationId, present, all, arrays.Count == 0 ? null : items, errors);
     }
@@ -184,6 +191,49 @@ public static class SyncInput
             {
                 AddErrors(errors, prefix, MessageValidator.Validate(item, clock));
                 items.Add(item);
+            }
+
+            UnknownFields(element, section.Fields, SectionExtras, section.Name, prefix, errors);
+        }
+    }
+
+    // A section body may name its SubType (the reader checks it agrees), as a message's Details do.
+    private static readonly string[] SectionExtras = ["SubType"];
+
+    // The top level of a profile document: the client's identifier and own sections' fields, and one array per many-section.
+    private static readonly FieldSpec[] ProfileFields = [.. Section.All.Where(s => !s.IsCollection).SelectMany(s => s.Fields)];
+    private static readonly string[] ProfileExtras = ["IntegrationId", .. Section.All.Where(s => s.IsCollection).Select(s => s.ProfileProperty!)];
+
+    /// <summary>
+    /// Adds an error for each property of <paramref name="body"/> that is none of <paramref name="fields"/> (nor an alias, nor one of
+    /// <paramref name="extras"/>), naming the closest known name when one is close; then looks inside the body's lists the same way.
+    /// Names only: a value is personal data and never appears in an error.
+    /// </summary>
+    private static void UnknownFields(
+        JsonElement body, IReadOnlyList<FieldSpec> fields, IReadOnlyList<string> extras, string what, string prefix, Dictionary<string, string[]> errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        string[] known = [.. fields.SelectMany(f => f.Aliases.Prepend(f.Name)), .. extras];
+        foreach (var property in body.EnumerateObject())
+        {
+            var field = fields.FirstOrDefault(f => string.Equals(f.Name, property.Name, StringComparison.OrdinalIgnoreCase));
+            if (field is { Kind: FieldKind.List } && property.Value.ValueKind == JsonValueKind.Array)
+            {
+                var index = 0;
+                foreach (var element in property.Value.EnumerateArray())
+                {
+                    UnknownFields(element, field.ItemFields, [], field.Name, $"{prefix}{field.Name}[{index++}].", errors);
+                }
+            }
+            else if (field is null && !known.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                var name = FieldNames.Shown(property.Name);
+                var closest = FieldNames.Closest(property.Name, known);
+                errors[prefix + name] = [closest is null ? $"{name} is not a field of {what}" : $"{name} is not a field of {what}; did you mean {closest}?"];
             }
         }
     }

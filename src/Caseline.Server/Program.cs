@@ -49,6 +49,7 @@ app.UseStatusCodePages();
 app.UseWebUi();
 app.UseRouting();
 app.Use(AuditApi.Middleware);
+app.UseFormGuard();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();

@@ -19,6 +19,7 @@ using Scalar.AspNetCore;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddOptions<CaselineOptions>().BindConfiguration(CaselineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 var options = builder.Configuration.GetSection(CaselineOptions.Section).Get<CaselineOptions>() ?? new();
+OwnerOnlyFiles.Apply(options.DataDirectory); // files 0600, folders 0700, whatever the umask
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();

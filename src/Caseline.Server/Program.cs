@@ -23,6 +23,7 @@ OwnerOnlyFiles.Apply(options.DataDirectory); // files 0600, folders 0700, whatev
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
+builder.Services.AddReverseProxy();
 builder.Services.AddOpenApi();
 builder.Services.AddHttpContextAccessor();
 builder.Services.ConfigureHttpJsonOptions(json =>
@@ -45,6 +46,7 @@ builder.Services.AddOperations(builder.Configuration);
 builder.Services.AddWebUi();
 
 var app = builder.Build();
+app.UseReverseProxy();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebUi();

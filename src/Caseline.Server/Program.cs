@@ -47,6 +47,7 @@ builder.Services.AddWebUi();
 
 var app = builder.Build();
 app.UseReverseProxy();
+app.UseNoStoreForApi();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebUi();

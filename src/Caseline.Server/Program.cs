@@ -19,9 +19,11 @@ using Scalar.AspNetCore;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddOptions<CaselineOptions>().BindConfiguration(CaselineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 var options = builder.Configuration.GetSection(CaselineOptions.Section).Get<CaselineOptions>() ?? new();
+OwnerOnlyFiles.Apply(options.DataDirectory); // files 0600, folders 0700, whatever the umask
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
+builder.Services.AddReverseProxy();
 builder.Services.AddOpenApi();
 builder.Services.AddHttpContextAccessor();
 builder.Services.ConfigureHttpJsonOptions(json =>
@@ -44,12 +46,15 @@ builder.Services.AddOperations(builder.Configuration);
 builder.Services.AddWebUi();
 
 var app = builder.Build();
+app.UseReverseProxy();
+app.UseNoStoreForApi();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebUi();
 app.UseRouting();
 app.Use(AuditApi.Middleware);
 app.UseLogonThrottle();
+app.UseFormGuard();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();

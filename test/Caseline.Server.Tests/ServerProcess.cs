@@ -21,6 +21,9 @@ internal sealed class ServerProcess(string dataDirectory, IReadOnlyDictionary<st
 
     public string DataDirectory => dataDirectory;
 
+    /// <summary>The umask the process starts with (octal, as the shell takes it); null keeps the test's.</summary>
+    public string? Umask { get; init; }
+
     /// <summary>Everything the process wrote to its standard output and error, line by line.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
 
@@ -83,6 +86,15 @@ internal sealed class ServerProcess(string dataDirectory, IReadOnlyDictionary<st
                 ["Logging__LogLevel__Default"] = "Warning",
             },
         };
+        if (Umask is not null)
+        {
+            // The shell sets the umask and becomes the server: the same process, as a service manager would start it.
+            start.ArgumentList.Insert(0, start.FileName);
+            start.ArgumentList.Insert(0, $"umask {Umask} && exec \"$0\" \"$@\"");
+            start.ArgumentList.Insert(0, "-c");
+            start.FileName = "/bin/sh";
+        }
+
         foreach (var (key, value) in TestStore.Settings(storeOf ?? dataDirectory, "__"))
         {
             start.Environment[key] = value;

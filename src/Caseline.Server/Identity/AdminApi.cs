@@ -102,6 +102,34 @@ internal static class AdminApi
         return TypedResults.Ok(agencies);
     }
 
+    /// <summary>
+    /// Adds an administrator to an existing agency (the platform administrator's page): the password is generated when
+    /// none is given and shown only in the answer.
+    /// </summary>
+    internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> AddAgencyAdministrator(
+        long agencyId, UserRequest body, WriteQueue writes, IdentityStore identity, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        CheckLogin(errors, "Login", body.Login);
+        CheckPassword(errors, "Password", body.Password);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        if (identity.AgencyName(agencyId) is null)
+        {
+            return Problems.NotFound("Agency not found.");
+        }
+
+        var password = body.Password ?? PasswordHashing.NewSecret();
+        var hash = identity.Hash(password);
+        var id = await writes.RunAsync(scope => IdentityStore.InsertUser(scope, agencyId, body.Login!, Roles.AgencyAdministrator, hash), ct);
+        return id is null
+            ? Problems.Conflict("A user with this login already exists.")
+            : TypedResults.Created($"/api/v1/admin/users/{id}", new UserView(id, body.Login!.Trim(), Roles.AgencyAdministrator, false, body.Password is null ? password : null));
+    }
+
     internal static Ok<List<UserView>> ListUsers(Caller caller, Database database)
     {
         using var connection = database.OpenReader();
@@ -155,15 +183,20 @@ internal static class AdminApi
             return Problems.Invalid(errors);
         }
 
-        var hash = body.Password is null ? null : identity.Hash(body.Password);
         var changed = await writes.RunAsync(scope => scope.Execute(
             """
-            UPDATE users SET role = COALESCE(@role, role), password_hash = COALESCE(@hash, password_hash), disabled = COALESCE(@disabled, disabled)
+            UPDATE users SET role = COALESCE(@role, role), disabled = COALESCE(@disabled, disabled)
             WHERE agency_id = @agency AND id = @id
-            """, ("@id", id), ("@agency", caller.AgencyId), ("@role", body.Role), ("@hash", hash), ("@disabled", body.Disabled is { } d ? (d ? 1 : 0) : null)), ct);
+            """, ("@id", id), ("@agency", caller.AgencyId), ("@role", body.Role), ("@disabled", body.Disabled is { } d ? (d ? 1 : 0) : null)), ct);
         if (changed == 0)
         {
             return Problems.NotFound("User not found.");
+        }
+
+        if (body.Password is not null)
+        {
+            // Every password write goes through the store's one method (an integration's service account keeps it as set).
+            await identity.SetPasswordAsync(id, identity.Hash(body.Password), mustChange: false, ct);
         }
 
         return TypedResults.Ok(ReadUser(database, id));

@@ -116,6 +116,27 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, TimePr
 
     public string Hash(string secret) => PasswordHashing.Hash(secret, options.Value.PasswordHashIterations);
 
+    /// <summary>
+    /// Sets a user's password: the one place a password changes after the user was created (their own change, an
+    /// administrator's reset, the API's <c>PUT /admin/users/{id}</c>). <paramref name="mustChange"/> makes the user replace
+    /// it at the next sign-in to the web UI. False when there is no such user.
+    /// </summary>
+    public Task<bool> SetPasswordAsync(string userId, string passwordHash, bool mustChange, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Execute(
+            "UPDATE users SET password_hash = @hash, must_change_password = @must WHERE id = @id",
+            ("@id", userId), ("@hash", passwordHash), ("@must", mustChange ? 1 : 0)) == 1, ct);
+
+    /// <summary>Makes a new user replace the one-time password they were given (an invitation) at the next sign-in.</summary>
+    public Task RequirePasswordChangeAsync(string userId, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Execute("UPDATE users SET must_change_password = 1 WHERE id = @id", ("@id", userId)), ct);
+
+    /// <summary>Whether the user must replace a password someone else set before doing anything else in the web UI.</summary>
+    public bool MustChangePassword(string userId)
+    {
+        using var connection = database.OpenReader();
+        return connection.Scalar<long>("SELECT must_change_password FROM users WHERE id = @id", null, ("@id", userId)) != 0;
+    }
+
     /// <summary>Adds a user; null when the login is taken.</summary>
     public static string? InsertUser(WriteScope scope, long? agencyId, string login, string role, string passwordHash)
     {

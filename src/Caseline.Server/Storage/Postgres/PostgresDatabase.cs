@@ -218,6 +218,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
         );
         """,
         Sqlite.SqliteDatabase.MfaSchema, // portable as it stands
+        Sqlite.SqliteDatabase.PasswordChangeSchema, // portable as it stands
     ];
 
     public override DbConnection OpenReader() => _dataSource.OpenConnection();

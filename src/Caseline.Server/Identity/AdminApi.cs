@@ -36,11 +36,12 @@ internal static class AdminApi
 
     public static RouteGroupBuilder MapAgencyAdministration(this RouteGroupBuilder admin)
     {
-        var users = admin.MapGroup("/users").WithTags("Administration");
+        // Every call is on the agency's audit trail, as the web UI's administration pages put theirs.
+        var users = admin.MapGroup("/users").WithTags("Administration").WithMetadata(new Audit.AuditedAttribute());
         users.MapGet("/", ListUsers).WithSummary("The agency's users");
         users.MapPost("/", CreateUser).WithSummary("Add a user (Officer or AgencyAdministrator)");
         users.MapPut("/{id}", UpdateUser).WithSummary("Change a user's role, password or disabled flag");
-        var clients = admin.MapGroup("/clients").WithTags("Administration");
+        var clients = admin.MapGroup("/clients").WithTags("Administration").WithMetadata(new Audit.AuditedAttribute());
         clients.MapGet("/", ListClients).WithSummary("The agency's API clients");
         clients.MapPost("/", CreateClient).WithSummary("Add an API client; its secret is shown only now");
         clients.MapPut("/{clientId}", UpdateClient).WithSummary("Rename, disable or enable an API client");

@@ -265,6 +265,21 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
     }
 
     [Fact]
+    public async Task Administering_users_and_api_clients_through_the_api_is_on_the_audit_trail()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        var created = await http.Post("/api/v1/admin/users", $$"""{"Login":"{{CaselineServer.Login(agency, "audited")}}","Role":"Officer"}""");
+        Assert.Equal(201, (int)created.StatusCode);
+        Assert.Equal(201, (int)(await http.Post("/api/v1/admin/clients", """{"Name":"Audited job"}""")).StatusCode);
+
+        var actions = (await (await http.Get("/api/v1/admin/audit?actor=" + Uri.EscapeDataString(CaselineServer.Login(agency)))).ReadObject())["Records"]!.AsArray()
+            .Select(r => $"{(string?)r!["Action"]} {(int)r["Outcome"]!}").ToList();
+        Assert.Contains("POST /api/v1/admin/users/ 201", actions);
+        Assert.Contains("POST /api/v1/admin/clients/ 201", actions);
+    }
+
+    [Fact]
     public void No_route_can_change_the_audit_trail()
     {
         var routes = server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints

@@ -199,6 +199,32 @@ internal static class AuditApi
         return TypedResults.Ok(new AuditPage(records, records.Count > 0 ? Cursor.Encode(records[^1].Id) : after, hasMore));
     }
 
+    /// <summary>
+    /// The agency's trail newest first, as the web UI's audit page lists it: <paramref name="before"/> is the cursor of the
+    /// last record of the page before (records with a smaller id come next).
+    /// </summary>
+    internal static async Task<(IReadOnlyList<AuditRecord> Records, string? Next)?> Latest(
+        Caller caller, Database database, WriteQueue writes, string? actor, string? clientId, DateTimeOffset? from, DateTimeOffset? to, string? before, int take, CancellationToken ct)
+    {
+        if (!Cursor.TryDecode(before, out long beforeId))
+        {
+            return null;
+        }
+
+        // Records of requests that have already been answered may still be queued: show them too.
+        await writes.FlushAsync(ct);
+        using var connection = database.OpenReader();
+        using var command = connection.Command(
+            "SELECT id, at, actor, action, client_id, remote, outcome FROM audit WHERE agency_id = @agency"
+            + (before is null ? "" : " AND id < @before")
+            + (actor is null ? "" : " AND actor = @actor") + (clientId is null ? "" : " AND client_id = @client")
+            + (from is null ? "" : " AND at >= @from") + (to is null ? "" : " AND at <= @to") + " ORDER BY id DESC LIMIT @limit",
+            null, ("@agency", caller.AgencyId), ("@before", beforeId), ("@actor", actor), ("@client", clientId),
+            ("@from", from?.UtcTicks), ("@to", to?.UtcTicks), ("@limit", take + 1));
+        var records = Read(command);
+        return records.Count > take ? (records[..take], Cursor.Encode(records[take - 1].Id)) : (records, null);
+    }
+
     private static List<AuditRecord> Read(DbCommand command)
     {
         using var reader = command.ExecuteReader();

@@ -36,12 +36,13 @@ internal static class AdminApi
 
     public static RouteGroupBuilder MapAgencyAdministration(this RouteGroupBuilder admin)
     {
-        var users = admin.MapGroup("/users").WithTags("Administration");
+        // Every call is on the agency's audit trail, as the web UI's administration pages put theirs.
+        var users = admin.MapGroup("/users").WithTags("Administration").WithMetadata(new Audit.AuditedAttribute());
         users.MapGet("/", ListUsers).WithSummary("The agency's users");
         users.MapPost("/", CreateUser).WithSummary("Add a user (Officer or AgencyAdministrator)");
         users.MapPut("/{id}", UpdateUser).WithSummary("Change a user's role, password, disabled or service-account flag (each ends the user's sessions and tokens)");
         users.MapPost("/{id}/unlock", UnlockUser).WithSummary("Unlock a user locked out by failed logons");
-        var clients = admin.MapGroup("/clients").WithTags("Administration");
+        var clients = admin.MapGroup("/clients").WithTags("Administration").WithMetadata(new Audit.AuditedAttribute());
         clients.MapGet("/", ListClients).WithSummary("The agency's API clients");
         clients.MapPost("/", CreateClient).WithSummary("Add an API client; its secret is shown only now");
         clients.MapPut("/{clientId}", UpdateClient).WithSummary("Rename, disable or enable an API client");
@@ -101,6 +102,34 @@ internal static class AdminApi
         }
 
         return TypedResults.Ok(agencies);
+    }
+
+    /// <summary>
+    /// Adds an administrator to an existing agency (the platform administrator's page): the password is generated when
+    /// none is given and shown only in the answer.
+    /// </summary>
+    internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> AddAgencyAdministrator(
+        long agencyId, UserRequest body, WriteQueue writes, IdentityStore identity, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        CheckLogin(errors, "Login", body.Login);
+        CheckPassword(errors, "Password", body.Password);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors);
+        }
+
+        if (identity.AgencyName(agencyId) is null)
+        {
+            return Problems.NotFound("Agency not found.");
+        }
+
+        var password = body.Password ?? PasswordHashing.NewSecret();
+        var hash = identity.Hash(password);
+        var id = await writes.RunAsync(scope => IdentityStore.InsertUser(scope, agencyId, body.Login!, Roles.AgencyAdministrator, hash), ct);
+        return id is null
+            ? Problems.Conflict(LoginTaken)
+            : TypedResults.Created($"/api/v1/admin/users/{id}", new UserView(id, body.Login!.Trim(), Roles.AgencyAdministrator, false, body.Password is null ? password : null));
     }
 
     internal static Ok<List<UserView>> ListUsers(Caller caller, Database database, IdentityStore identity)
@@ -167,10 +196,18 @@ internal static class AdminApi
             return Problems.Forbidden("Nobody changes their own role, disabled or service-account flag: ask another administrator.");
         }
 
-        var hash = body.Password is null ? null : identity.Hash(body.Password);
-        return await identity.UpdateUserAsync(caller.AgencyId, id, body.Role, hash, body.Disabled, body.ServiceAccount, ct)
-            ? TypedResults.Ok(ReadUser(database, id))
-            : Problems.NotFound("User not found.");
+        if (!await identity.UpdateUserAsync(caller.AgencyId, id, body.Role, body.Disabled, body.ServiceAccount, ct))
+        {
+            return Problems.NotFound("User not found.");
+        }
+
+        if (body.Password is not null)
+        {
+            // Every password write goes through the store's one method (an integration's service account keeps it as set).
+            await identity.SetPasswordAsync(id, identity.Hash(body.Password), mustChange: false, ct);
+        }
+
+        return TypedResults.Ok(ReadUser(database, id));
     }
 
     private static UserView ReadUser(Database database, string id)

@@ -5,7 +5,7 @@ namespace Caseline.Server.Identity;
 
 /// <summary>
 /// On a first start with no users: the platform administrator, the first-party public client and, in
-/// Development, a demo agency with an API client and an officer. Values not configured are generated
+/// Development, a demo agency with an API client, an officer and an administrator. Values not configured are generated
 /// and printed once to the console; they are never logged and cannot be read back.
 /// </summary>
 internal sealed partial class Bootstrap(
@@ -27,7 +27,9 @@ internal sealed partial class Bootstrap(
         var demo = environment.IsDevelopment();
         var demoSecret = settings.DemoClientSecret ?? PasswordHashing.NewSecret(32);
         var demoPassword = settings.DemoUserPassword ?? PasswordHashing.NewSecret();
+        var demoAdminPassword = settings.DemoAdminPassword ?? PasswordHashing.NewSecret();
         var hashes = (Admin: identity.Hash(adminPassword), Client: identity.Hash(demoSecret), User: identity.Hash(demoPassword));
+        var demoAdminHash = demo ? identity.Hash(demoAdminPassword) : null;
 
         var created = await writes.RunAsync(scope =>
         {
@@ -45,6 +47,7 @@ internal sealed partial class Bootstrap(
                     ?? scope.Scalar<long>("SELECT id FROM agencies WHERE name = @name", ("@name", settings.DemoAgency));
                 IdentityStore.InsertClient(scope, agency, settings.DemoClientId, settings.DemoClientId, hashes.Client);
                 IdentityStore.InsertUser(scope, agency, settings.DemoUserEmail, Roles.Officer, hashes.User);
+                IdentityStore.InsertUser(scope, agency, settings.DemoAdminEmail, Roles.AgencyAdministrator, demoAdminHash!);
             }
 
             return true;
@@ -71,6 +74,11 @@ internal sealed partial class Bootstrap(
         if (demo && settings.DemoUserPassword is null)
         {
             lines.Add($"  Demo officer {settings.DemoUserEmail}, password: {demoPassword}");
+        }
+
+        if (demo && settings.DemoAdminPassword is null)
+        {
+            lines.Add($"  Demo agency administrator {settings.DemoAdminEmail}, password: {demoAdminPassword}");
         }
 
         if (lines.Count > 1)

@@ -54,4 +54,9 @@ internal sealed class BootstrapOptions
     public string DemoUserEmail { get; set; } = "officer@demo.local";
 
     public string? DemoUserPassword { get; set; }
+
+    /// <summary>Development only: the demo agency's administrator, who reaches Deliveries and Administration.</summary>
+    public string DemoAdminEmail { get; set; } = "admin@demo.local";
+
+    public string? DemoAdminPassword { get; set; }
 }

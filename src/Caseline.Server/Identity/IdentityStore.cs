@@ -219,10 +219,10 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
     public string DummyHash => _dummyHash ??= Hash(PasswordHashing.NewSecret());
 
     /// <summary>
-    /// Changes what is given of a user of the agency; a change of role, password, disabled or service-account flag ends
-    /// every session and token the user has. False when the user is not of the agency.
+    /// Changes what is given of a user of the agency; a change of role, disabled or service-account flag ends every
+    /// session and token the user has. False when the user is not of the agency.
     /// </summary>
-    public Task<bool> UpdateUserAsync(long agencyId, string userId, string? role, string? passwordHash, bool? disabled, bool? serviceAccount, CancellationToken ct) =>
+    public Task<bool> UpdateUserAsync(long agencyId, string userId, string? role, bool? disabled, bool? serviceAccount, CancellationToken ct) =>
         writes.RunAsync(scope =>
         {
             using (var reader = scope.Query("SELECT role, disabled, service_account FROM users WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId)))
@@ -232,8 +232,7 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
                     return false;
                 }
 
-                var ends = passwordHash is not null
-                    || (role is not null && role != reader.GetString(0))
+                var ends = (role is not null && role != reader.GetString(0))
                     || (disabled is { } d && d != (reader.GetInt64(1) != 0))
                     || (serviceAccount is { } s && s != (reader.GetInt64(2) != 0));
                 if (!ends)
@@ -244,15 +243,45 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
 
             scope.Execute(
                 """
-                UPDATE users SET role = COALESCE(@role, role), password_hash = COALESCE(@hash, password_hash),
-                    disabled = COALESCE(@disabled, disabled), service_account = COALESCE(@service, service_account)
+                UPDATE users SET role = COALESCE(@role, role), disabled = COALESCE(@disabled, disabled),
+                    service_account = COALESCE(@service, service_account)
                 WHERE id = @id
                 """,
-                ("@id", userId), ("@role", role), ("@hash", passwordHash), ("@disabled", disabled is { } off ? (off ? 1 : 0) : null),
+                ("@id", userId), ("@role", role), ("@disabled", disabled is { } off ? (off ? 1 : 0) : null),
                 ("@service", serviceAccount is { } service ? (service ? 1 : 0) : null));
             sessions.Renew(scope, Sessions.UserKey(userId));
             return true;
         }, ct);
+
+    /// <summary>
+    /// Sets a user's password: the one place a password changes after the user was created (their own change, an
+    /// administrator's reset, the API's <c>PUT /admin/users/{id}</c>). <paramref name="mustChange"/> makes the user replace
+    /// it at the next sign-in to the web UI. Every session and token of the user ends; the new stamp is returned for the
+    /// session that made the change (null when there is no such user).
+    /// </summary>
+    public Task<string?> SetPasswordAsync(string userId, string passwordHash, bool mustChange, CancellationToken ct) => writes.RunAsync(scope =>
+    {
+        if (scope.Execute(
+            "UPDATE users SET password_hash = @hash, must_change_password = @must WHERE id = @id",
+            ("@id", userId), ("@hash", passwordHash), ("@must", mustChange ? 1 : 0)) == 0)
+        {
+            return null;
+        }
+
+        sessions.Renew(scope, Sessions.UserKey(userId));
+        return scope.Scalar<string>("SELECT stamp FROM users WHERE id = @id", ("@id", userId));
+    }, ct);
+
+    /// <summary>Makes a new user replace the one-time password they were given (an invitation) at the next sign-in.</summary>
+    public Task RequirePasswordChangeAsync(string userId, CancellationToken ct) => writes.RunAsync(scope =>
+        scope.Execute("UPDATE users SET must_change_password = 1 WHERE id = @id", ("@id", userId)), ct);
+
+    /// <summary>Whether the user must replace a password someone else set before doing anything else in the web UI.</summary>
+    public bool MustChangePassword(string userId)
+    {
+        using var connection = database.OpenReader();
+        return connection.Scalar<long>("SELECT must_change_password FROM users WHERE id = @id", null, ("@id", userId)) != 0;
+    }
 
     /// <summary>Adds a user; null when the login is taken.</summary>
     public static string? InsertUser(WriteScope scope, long? agencyId, string login, string role, string passwordHash)

@@ -127,6 +127,22 @@ internal static class Display
         return changes;
     }
 
+    /// <summary>
+    /// A validator's message in the page's words: it begins with the field's wire name ("FirstName is required"),
+    /// which becomes the label beside the field ("First name is required").
+    /// </summary>
+    public static string[] Worded(string key, string[] messages)
+    {
+        var name = key[(key.LastIndexOf('.') + 1)..];
+        name = name.Contains('[', StringComparison.Ordinal) ? name[..name.IndexOf('[', StringComparison.Ordinal)] : name;
+        var label = Label(name);
+        return [.. messages.Select(m => m.StartsWith(name + " ", StringComparison.Ordinal) ? label + m[name.Length..] : m)];
+    }
+
+    /// <summary>Every message of a validator's errors in the page's words (see <see cref="Worded(string, string[])"/>).</summary>
+    public static Dictionary<string, string[]> Worded(IReadOnlyDictionary<string, string[]> errors) =>
+        errors.ToDictionary(e => e.Key, e => Worded(e.Key, e.Value), StringComparer.Ordinal);
+
     public static string When(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     /// <summary>A form field's id for a field key (<c>Offenses[0].Label</c> is <c>f-Offenses-0-Label</c>).</summary>

@@ -19,6 +19,12 @@ internal sealed record FormField(string Key, FieldSpec Spec, string? Value, stri
     public string Id => Display.Id(Key);
 
     public string Label => Display.Label(Spec.Name);
+
+    /// <summary>A hint of the form's own, in place of the one the field's kind gives.</summary>
+    public string? Hint { get; init; }
+
+    /// <summary>Whether the form may be sent without it, whatever the contract says (the server assigns a new item's identifier).</summary>
+    public bool Optional => !Spec.IsRequired || Spec.Kind == FieldKind.Identifier;
 }
 
 /// <summary>
@@ -30,10 +36,15 @@ internal static class SectionForm
     /// <summary>The most offense rows a form shows: the contract's limit on offenses.</summary>
     public static int MaxRows(Section section) => section.Fields.FirstOrDefault(f => f.Kind == FieldKind.List)?.MaxItems ?? 0;
 
-    /// <summary>The body for the section: every field, blank ones as null (a section is replaced whole); rows with no value are left out.</summary>
-    public static JsonObject Body(Section section, IFormCollection form, int rows, bool withIdentifier)
+    /// <summary>
+    /// The body for the section: every field, blank ones as null (a section is replaced whole); rows with no value, or
+    /// ticked "Remove", are left out, and <paramref name="rowOf"/> says, for each item of the list in the body, the form
+    /// row it came from (rows left out shift the rest).
+    /// </summary>
+    public static JsonObject Body(Section section, IFormCollection form, int rows, bool withIdentifier, out List<int> rowOf)
     {
         var body = new JsonObject();
+        rowOf = [];
         foreach (var field in section.Fields)
         {
             if (field.Kind == FieldKind.Identifier && !withIdentifier)
@@ -46,6 +57,11 @@ internal static class SectionForm
                 var items = new JsonArray();
                 for (var row = 0; row < rows; row++)
                 {
+                    if (Removed(form, section, row))
+                    {
+                        continue;
+                    }
+
                     var item = new JsonObject();
                     foreach (var part in field.ItemFields)
                     {
@@ -55,6 +71,7 @@ internal static class SectionForm
                     if (item.Any(p => p.Value is not null))
                     {
                         items.Add(item);
+                        rowOf.Add(row);
                     }
                 }
 
@@ -110,6 +127,35 @@ internal static class SectionForm
 
         return (fields, table);
     }
+
+    /// <summary>The validator's errors keyed by the form's rows: <c>Offenses[1].Label</c> of the body may be the form's third row.</summary>
+    public static Dictionary<string, string[]> ByFormRow(Section section, IReadOnlyDictionary<string, string[]> errors, List<int> rowOf)
+    {
+        if (section.Fields.FirstOrDefault(f => f.Kind == FieldKind.List) is not { } list)
+        {
+            return new(errors, StringComparer.Ordinal);
+        }
+
+        var prefix = list.Name + "[";
+        var keyed = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (key, messages) in errors)
+        {
+            var end = key.IndexOf(']', StringComparison.Ordinal);
+            keyed[key.StartsWith(prefix, StringComparison.Ordinal) && end > prefix.Length
+                    && int.TryParse(key.AsSpan(prefix.Length, end - prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < rowOf.Count
+                ? $"{prefix}{rowOf[index]}{key[end..]}"
+                : key] = messages;
+        }
+
+        return keyed;
+    }
+
+    /// <summary>Whether the row's "Remove" box was ticked: the row is left out of what is saved.</summary>
+    public static bool Removed(IFormCollection form, Section section, int row) =>
+        section.Fields.FirstOrDefault(f => f.Kind == FieldKind.List) is { } list && form[RemoveKey(list, row)] == "true";
+
+    /// <summary>The form name of a row's "Remove" box.</summary>
+    public static string RemoveKey(FieldSpec list, int row) => $"{list.Name}[{row}].Remove";
 
     // A field's form name: its wire name, or for a list item's field the list's name, the row and the field's (Offenses[0].Label).
     private static string Key(Section section, FieldSpec field, int? row) =>

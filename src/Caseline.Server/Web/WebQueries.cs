@@ -241,6 +241,30 @@ internal sealed class WebQueries(Database database, ProfileQueries profiles, Tim
         return health;
     }
 
+    /// <summary>
+    /// For each client, the earliest open delivery of its stream to the endpoint: the only one the dispatcher sends, so every
+    /// later one waits for it, whatever its own next-attempt time says.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> StreamHeads(string endpointId, IEnumerable<string> clientIds)
+    {
+        using var connection = database.OpenReader();
+        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var clientId in clientIds.Distinct(StringComparer.Ordinal))
+        {
+            using var command = connection.Command(
+                $"""
+                SELECT id FROM deliveries WHERE endpoint_id = @endpoint AND client_id = @client
+                AND state IN ('{DeliveryState.Pending}', '{DeliveryState.Retrying}', '{DeliveryState.InFlight}') ORDER BY position LIMIT 1
+                """, null, ("@endpoint", endpointId), ("@client", clientId));
+            if (command.ExecuteScalar() is { } id and not DBNull)
+            {
+                heads[clientId] = Convert.ToInt64(id, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return heads;
+    }
+
     private sealed record EndpointRow(string Id, string Label, IReadOnlyList<string>? SubTypes, long EnqueuedThrough);
 
     private static List<EndpointRow> Endpoints(DbConnection connection, long agencyId)

@@ -79,7 +79,8 @@ internal static class WebUi
             pages.RootDirectory = "/Web/Pages";
             // Every page needs a signed-in person; each folder then says whose it is (a new page is never open by accident).
             pages.Conventions.AuthorizeFolder("/", SignedIn);
-            pages.Conventions.AuthorizePage("/Index", Officers);
+            // The caseload: its page sends the platform administrator, of no agency, on to Agencies.
+            pages.Conventions.AuthorizePage("/Index", SignedIn);
             pages.Conventions.AuthorizeFolder("/Clients", Officers);
             pages.Conventions.AuthorizeFolder("/Deliveries", Administrators);
             pages.Conventions.AuthorizeFolder("/Admin", Administrators);
@@ -87,7 +88,11 @@ internal static class WebUi
             pages.Conventions.AllowAnonymousToPage("/SignIn");
             pages.Conventions.AllowAnonymousToPage("/Status");
             pages.Conventions.AllowAnonymousToPage("/Denied");
-        }).AddMvcOptions(mvc => mvc.Filters.Add<EnrolFirst>()).AddCookieTempDataProvider(temp =>
+        }).AddMvcOptions(mvc =>
+        {
+            mvc.Filters.Add<ReplacePasswordFirst>();
+            mvc.Filters.Add<EnrolFirst>();
+        }).AddCookieTempDataProvider(temp =>
         {
             temp.Cookie.Name = "caseline.notice";
             temp.Cookie.Path = Root;
@@ -166,6 +171,14 @@ internal static class WebUi
         return context.HttpContext.SignOutAsync(Scheme);
     }
 
+    /// <summary>Signs the request's session in again under its user's new stamp: a change that ends the user's other sessions keeps this one.</summary>
+    public static Task KeepSessionAsync(HttpContext context, string stamp, IEnumerable<Claim> claims)
+    {
+        var kept = new ClaimsIdentity(claims.Where(c => c.Type != Sessions.UserStampClaim), Scheme, Claims.Name, Claims.Role);
+        kept.AddClaim(new Claim(Sessions.UserStampClaim, stamp));
+        return context.SignInAsync(Scheme, new ClaimsPrincipal(kept), new AuthenticationProperties { IsPersistent = false });
+    }
+
     /// <summary>Ends the request's session on the server too: its cookie, replayed, opens nothing.</summary>
     public static async Task SignOutAsync(HttpContext context)
     {
@@ -195,9 +208,35 @@ internal static class WebUi
         public void OnPageHandlerExecuting(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context)
         {
             var page = context.ActionDescriptor.ViewEnginePath;
-            if (context.HttpContext.User.HasClaim(c => c.Type == SecondFactor.EnrolClaim) && page is not ("/Account/Index" or "/SignOut" or "/SignIn" or "/Status"))
+            if (context.HttpContext.User.HasClaim(c => c.Type == SecondFactor.EnrolClaim) && page is not ("/Account/Index" or "/Account/Password" or "/SignOut" or "/SignIn" or "/Status"))
             {
                 context.Result = new Microsoft.AspNetCore.Mvc.RedirectResult(Root + "/account");
+            }
+        }
+
+        public void OnPageHandlerExecuted(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutedContext context)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A user whose password someone else set (an invitation, a reset) opens only the password page until they have chosen
+    /// their own. Read from the store at each page, so a reset reaches a session that is already open.
+    /// </summary>
+    private sealed class ReplacePasswordFirst(IdentityStore identity) : Microsoft.AspNetCore.Mvc.Filters.IPageFilter
+    {
+        public void OnPageHandlerSelected(Microsoft.AspNetCore.Mvc.Filters.PageHandlerSelectedContext context)
+        {
+        }
+
+        public void OnPageHandlerExecuting(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context)
+        {
+            var user = context.HttpContext.User;
+            if (context.ActionDescriptor.ViewEnginePath is not ("/Account/Password" or "/SignOut" or "/SignIn" or "/Status" or "/Denied")
+                && user.Identities.Any(i => i.IsAuthenticated && i.AuthenticationType == Scheme)
+                && user.FindFirstValue(Claims.Subject) is { } userId && identity.MustChangePassword(userId))
+            {
+                context.Result = new Microsoft.AspNetCore.Mvc.RedirectResult(Root + "/account/password");
             }
         }
 

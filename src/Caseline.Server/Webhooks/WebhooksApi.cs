@@ -29,7 +29,7 @@ internal static class WebhooksApi
         return api;
     }
 
-    private static async Task<Results<Created<WebhookEndpoint>, ValidationProblem>> Create(
+    internal static async Task<Results<Created<WebhookEndpoint>, ValidationProblem>> Create(
         Caller caller, WebhookEndpointRequest body, WriteQueue writes, WebhookSecrets secrets, WebhookDispatcher dispatcher,
         IOptions<WebhookOptions> options, CancellationToken ct)
     {

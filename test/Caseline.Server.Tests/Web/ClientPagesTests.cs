@@ -74,15 +74,18 @@ public sealed class ClientPagesTests(CaselineServer server, Chromium chromium) :
 
         Assert.True(await web.FocusedAsync(".error-summary"), "the error summary takes focus");
         var summary = await web.Page.Locator(".error-summary").InnerTextAsync();
-        Assert.Contains("FirstName is required", summary, StringComparison.Ordinal);
-        Assert.Contains("DateOfBirth", summary, StringComparison.Ordinal);
-        Assert.Contains("FirstName is required", await web.Page.Locator("#f-FirstName-error").InnerTextAsync(), StringComparison.Ordinal);
+        // The page's own labels, never the wire names.
+        Assert.Contains("First name is required", summary, StringComparison.Ordinal);
+        Assert.Contains("Date of birth", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("FirstName", summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("DateOfBirth", summary, StringComparison.Ordinal);
+        Assert.Contains("First name is required", await web.Page.Locator("#f-FirstName-error").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal("true", await web.Page.Locator("#f-FirstName").GetAttributeAsync("aria-invalid"));
         Assert.Equal(before, agency.Log().Count);
         await web.CheckAsync("edit-personal-errors");
 
         // The summary's link takes the officer to the field.
-        await web.Page.Locator(".error-summary a", new() { HasText = "FirstName is required" }).ClickAsync();
+        await web.Page.Locator(".error-summary a", new() { HasText = "First name is required" }).ClickAsync();
         Assert.True(await web.FocusedAsync("#f-FirstName"));
         await web.Page.GetByLabel("First name").FillAsync("John");
         await web.Page.GetByLabel("Date of birth").FillAsync("1980-02-03");
@@ -222,6 +225,126 @@ public sealed class ClientPagesTests(CaselineServer server, Chromium chromium) :
         Assert.Equal(200, (int)record!["Outcome"]!);
         Assert.Equal("GET /ui/clients/{clientId}", ((string?)record["Action"])?.Replace("GET ui/", "GET /ui/", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Over_many_pages_the_caseload_offers_first_previous_numbered_next_and_last_pages()
+    {
+        using var agency = await WebAgency.CreateAsync(server);
+        for (var i = 1; i <= 160; i++)
+        {
+            await agency.PutClientAsync($"P{i:000}", $$"""{"FirstName":"F","LastName":"L{{i:000}}"}""");
+        }
+
+        await using var web = await chromium.OpenAsync(server, nameof(Over_many_pages_the_caseload_offers_first_previous_numbered_next_and_last_pages));
+        await web.SignInAsync(agency.Officer);
+        var pager = web.Page.GetByRole(AriaRole.Navigation, new() { Name = "Pages of clients" });
+        Assert.Equal(["Page 1", "Page 2", "Page 3", "Page 4", "Page 5", "Next page", "Last page (7)"], await Links(pager));
+        Assert.Equal("Page 1", await pager.Locator("[aria-current=page]").TextContentAsync());
+
+        await web.ClickAsync(pager.GetByRole(AriaRole.Link, new() { Name = "Page 4", Exact = true }));
+        Assert.Equal(["First page", "Previous page", "Page 2", "Page 3", "Page 4", "Page 5", "Page 6", "Next page", "Last page (7)"], await Links(pager));
+        Assert.Equal("P076", (await Column(web, 0))[0]);
+        await web.CheckAsync("caseload-page-4");
+
+        await web.ClickAsync(pager.GetByRole(AriaRole.Link, new() { Name = "Last page (7)" }));
+        Assert.Equal(["First page", "Previous page", "Page 3", "Page 4", "Page 5", "Page 6", "Page 7"], await Links(pager));
+        Assert.Equal(10, await web.Page.Locator("tbody tr").CountAsync());
+        Assert.Contains("Page 7 of 7", await pager.InnerTextAsync(), StringComparison.Ordinal);
+
+        await web.ClickAsync(pager.GetByRole(AriaRole.Link, new() { Name = "First page" }));
+        Assert.Equal("P001", (await Column(web, 0))[0]);
+    }
+
+    [Fact]
+    public async Task An_item_added_without_an_identifier_gets_one_and_a_court_case_takes_its_case_number()
+    {
+        using var agency = await WebAgency.CreateAsync(server);
+        await agency.PutClientAsync("NOID1", """{"FirstName":"No","LastName":"Id"}""");
+        await using var web = await chromium.OpenAsync(server, nameof(An_item_added_without_an_identifier_gets_one_and_a_court_case_takes_its_case_number));
+        await web.SignInAsync(agency.Officer);
+
+        await web.GoAsync("/ui/clients/NOID1/add/contacts");
+        Assert.Equal("Identifier (optional)", (await web.Page.Locator("label[for=f-IntegrationId]").InnerTextAsync()).Trim());
+        // A drop-down holds no free text, so no length limit is said beside it.
+        Assert.DoesNotContain("characters", await web.Page.Locator(".field", new() { Has = web.Page.Locator("#f-ContactType") }).InnerTextAsync(), StringComparison.Ordinal);
+        await web.Page.GetByLabel("Contact type").SelectOptionAsync("MobilePhone");
+        await web.Page.GetByLabel("Contact", new() { Exact = true }).FillAsync("555-0100");
+        await web.CheckAsync("add-phone-without-identifier");
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }));
+        var phone = (ContactDetails)agency.Log().Single(m => m.Message.Details is ContactDetails).Message.Details;
+        Assert.Matches("^phone-[0-9a-f]{8}$", phone.IntegrationId);
+        Assert.Contains($"Phone {phone.IntegrationId} added", await web.Page.Locator("[role=status]").InnerTextAsync(), StringComparison.Ordinal);
+
+        await web.GoAsync("/ui/clients/NOID1/add/cases");
+        // The hint names no order of day, month and year: the picker shows the reader's own.
+        Assert.DoesNotContain("year-month-day", await web.Page.Locator("#f-CaseDate-hint").InnerTextAsync(), StringComparison.Ordinal);
+        await web.Page.GetByLabel("Case number").FillAsync("2025-CR-7");
+        await web.Page.Locator("#f-Offenses-0-Label").FillAsync("Theft");
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }));
+        Assert.Equal("2025-CR-7", ((CaseDetails)agency.Log().Single(m => m.Message.Details is CaseDetails).Message.Details).IntegrationId);
+    }
+
+    [Fact]
+    public async Task One_offense_is_removed_with_its_box_and_a_half_cleared_one_names_its_row_and_label()
+    {
+        using var agency = await WebAgency.CreateAsync(server);
+        await agency.PutClientAsync("OFF1", """{"FirstName":"Of","LastName":"Fense"}""");
+        await agency.PutItemAsync("OFF1", "cases", "c1",
+            """{"CaseNumber":"c1","Offenses":[{"Label":"Burglary","Category":"Felony"},{"Label":"Trespass","Statute":"18-4-503"},{"Label":"Theft"}]}""");
+        await using var web = await chromium.OpenAsync(server, nameof(One_offense_is_removed_with_its_box_and_a_half_cleared_one_names_its_row_and_label));
+        await web.SignInAsync(agency.Officer);
+        await web.GoAsync("/ui/clients/OFF1/edit/cases/c1");
+
+        // Clearing one field of an offense is an error that says which offense and which field, in the page's words.
+        await web.Page.Locator("#f-Offenses-1-Label").FillAsync("");
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Save" }));
+        Assert.Contains("Offense 2: Label is required", await web.Page.Locator(".error-summary").InnerTextAsync(), StringComparison.Ordinal);
+
+        // Its box takes the offense off instead, without script.
+        await web.Page.GetByLabel("Remove offense 2 when saving").CheckAsync();
+        await web.CheckAsync("edit-case-remove-offense");
+        var before = agency.Log().Count;
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Save" }));
+        Assert.Contains("Removed: offense 2", await web.Page.Locator("[role=status]").InnerTextAsync(), StringComparison.Ordinal);
+        var saved = agency.Log();
+        Assert.Equal(before + 1, saved.Count);
+        Assert.Equal(["Burglary", "Theft"], ((CaseDetails)saved[^1].Message.Details).Offenses!.Select(o => o.Label));
+    }
+
+    [Fact]
+    public async Task An_officer_adds_a_client_with_or_without_an_identifier_and_one_the_agency_has_is_refused()
+    {
+        using var agency = await WebAgency.CreateAsync(server);
+        await agency.PutClientAsync("TAKEN1", """{"FirstName":"Al","LastName":"Ready"}""");
+        await using var web = await chromium.OpenAsync(server, nameof(An_officer_adds_a_client_with_or_without_an_identifier_and_one_the_agency_has_is_refused));
+        await web.SignInAsync(agency.Officer);
+
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Link, new() { Name = "Add a client" }));
+        await web.CheckAsync("add-client");
+        await web.Page.GetByLabel("Identifier").FillAsync("TAKEN1");
+        await web.Page.GetByLabel("Last name").FillAsync("Newman");
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Add the client" }));
+        Assert.True(await web.FocusedAsync(".error-summary"));
+        var summary = await web.Page.Locator(".error-summary").InnerTextAsync();
+        Assert.Contains("already has a client with this identifier", summary, StringComparison.Ordinal);
+        await web.CheckAsync("add-client-errors");
+
+        await web.Page.GetByLabel("Identifier").FillAsync("");
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Add the client" }));
+        Assert.Contains("First name is required", await web.Page.Locator(".error-summary").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal("Newman", await web.Page.GetByLabel("Last name").InputValueAsync());
+
+        await web.Page.GetByLabel("First name").FillAsync("Nia");
+        await web.Page.GetByLabel("Status").SelectOptionAsync("Active");
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Add the client" }));
+        Assert.Equal("Nia Newman", await web.Page.Locator("h1").InnerTextAsync());
+        var created = agency.Log().Where(m => m.ClientId.StartsWith("client-", StringComparison.Ordinal)).Select(m => m.Message).ToList();
+        Assert.Equal(["Personal Details Created", "Account Details Created"], created.Select(m => m.Action.Reason));
+        Assert.All(created, m => Assert.Equal(agency.Officer, m.Action.UpdatedBy));
+    }
+
+    private static async Task<List<string>> Links(ILocator pager) =>
+        [.. (await pager.GetByRole(AriaRole.Link).AllTextContentsAsync()).Select(t => string.Join(' ', t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)))];
 
     private static async Task<List<string>> Column(WebSession web, int index) =>
         [.. (await web.Page.Locator($"tbody tr td:nth-child({index + 1})").AllInnerTextsAsync()).Select(t => t.Trim())];

@@ -89,6 +89,33 @@ public sealed class DeliveryPagesTests(Chromium chromium) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_behind_a_failing_one_says_what_it_waits_for_instead_of_a_time_gone_by()
+    {
+        using var agency = await WebAgency.CreateAsync(_server);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Answer = _ => Results.StatusCode(500);
+        var endpoint = (string)(await WebhookTests.Register(agency.Api, receiver.Url))["Id"]!;
+        await agency.PutClientAsync("W1", """{"FirstName":"Wai","LastName":"Ting"}""");
+        await WebhookTests.Until(() => _server.Count($"SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '{endpoint}' AND state = 'Retrying'") == 1, "the first attempt's failure");
+        await agency.PutClientAsync("W1", """{"FirstName":"Wait","LastName":"Ting"}""");
+        await WebhookTests.Until(() => _server.Count($"SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '{endpoint}' AND state = 'Pending'") == 1, "the second delivery");
+        var head = _server.Count($"SELECT id FROM deliveries WHERE endpoint_id = '{endpoint}' AND state = 'Retrying'");
+        var behind = _server.Count($"SELECT id FROM deliveries WHERE endpoint_id = '{endpoint}' AND state = 'Pending'");
+
+        await using var web = await chromium.OpenAsync(_server, nameof(A_delivery_behind_a_failing_one_says_what_it_waits_for_instead_of_a_time_gone_by));
+        await web.SignInAsync(agency.Administrator);
+        await web.GoAsync($"/ui/deliveries/{endpoint}");
+        var row = web.Page.Locator("tbody tr", new() { Has = web.Page.GetByRole(AriaRole.Link, new() { Name = $"Delivery {behind}", Exact = true }) });
+        Assert.Equal($"Waits for delivery {head} of the same client", (await row.Locator("td").Last.InnerTextAsync()).Trim());
+        await web.CheckAsync("endpoint-waiting");
+
+        await web.ClickAsync(row.GetByRole(AriaRole.Link, new() { Name = $"delivery {head}", Exact = true }));
+        Assert.EndsWith($"/{head}", web.Page.Url, StringComparison.Ordinal);
+        await web.GoAsync($"/ui/deliveries/{endpoint}/{behind}");
+        Assert.Contains($"Waits for delivery {head}", await web.Page.Locator("dl").InnerTextAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_officer_cannot_open_the_deliveries_pages()
     {
         using var agency = await WebAgency.CreateAsync(_server);

@@ -40,6 +40,9 @@ public sealed class HistoryPagesTests(CaselineServer server, Chromium chromium) 
         Assert.Equal(0, await newest.Locator("tr", new() { HasText = "Last name" }).CountAsync());
         Assert.Contains("County CMS: Delivered", await newest.Locator("ul[aria-label=Deliveries]").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(3, await web.Page.Locator("ol.timeline > li").CountAsync());
+        // One number per entry, its position in the log: the list draws none of its own beside it.
+        Assert.Equal("none", await newest.EvaluateAsync<string>("li => getComputedStyle(li).listStyleType"));
+        Assert.Contains($"Position {agency.Log()[^1].Position}", await newest.InnerTextAsync(), StringComparison.Ordinal);
         await web.CheckAsync("timeline");
 
         await web.GoAsync("/ui/clients/H1/as-of");
@@ -55,6 +58,15 @@ public sealed class HistoryPagesTests(CaselineServer server, Chromium chromium) 
         Assert.Equal("Ann", await personal.Locator("del").InnerTextAsync());
         Assert.Equal("Anna", await personal.Locator("ins").InnerTextAsync());
         await web.CheckAsync("as-of-compare");
+
+        // A whole minute with seconds 00: the picker sends no seconds, and the page keeps the instant exact, not the minute's end.
+        var minute = new DateTimeOffset(first.Year, first.Month, first.Day, first.Hour, first.Minute, 0, TimeSpan.Zero);
+        await web.GoAsync("/ui/clients/H1/as-of");
+        await web.Page.GetByLabel("As of").FillAsync(Second(minute)[..16]);
+        await web.ClickAsync(web.Page.GetByRole(AriaRole.Button, new() { Name = "Show" }));
+        Assert.Equal("As of " + minute.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + " UTC", await web.Page.Locator("h2", new() { HasText = "As of" }).InnerTextAsync());
+        Assert.Equal(first.Second == 0, await web.Page.Locator("section[aria-label=Personal]").CountAsync() == 1);
+        Assert.Equal(Second(minute)[..16], (await web.Page.GetByLabel("As of").InputValueAsync())[..16]);
 
         Assert.Equal(400, await web.GoAsync("/ui/clients/H1/as-of?at=yesterday"));
         Assert.True(await web.FocusedAsync(".error-summary"));

@@ -219,6 +219,7 @@ internal sealed class PostgresDatabase : Database, IDisposable
         """,
         Sqlite.SqliteDatabase.MfaSchema, // portable as it stands
         Sqlite.SqliteDatabase.RevocationSchema, // and so is this
+        Sqlite.SqliteDatabase.PasswordChangeSchema, // portable as it stands
     ];
 
     public override DbConnection OpenReader() => _dataSource.OpenConnection();

@@ -235,7 +235,13 @@ internal sealed class SqliteDatabase : Database
         """,
         MfaSchema,
         RevocationSchema,
+        PasswordChangeSchema,
     ];
+
+    /// <summary>A user whose password someone else set (an invitation, an administrator's reset) must replace it at the next sign-in.</summary>
+    internal const string PasswordChangeSchema = """
+        ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+        """;
 
     /// <summary>The web UI's second factor: a user's TOTP secret (encrypted), their recovery codes (hashed), an agency's rule.</summary>
     internal const string MfaSchema = """

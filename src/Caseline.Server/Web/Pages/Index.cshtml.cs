@@ -42,8 +42,14 @@ internal sealed class CaseloadModel(WebQueries queries, Database database) : Web
 
     public string AgencyName => Caller.AgencyName;
 
-    public void OnGet()
+    public IActionResult OnGet()
     {
+        if (Caseline.Server.Identity.Caller.TryFrom(User) is null)
+        {
+            // The platform administrator is of no agency and has no caseload: their start page is Agencies.
+            return Redirect(WebUi.Home(Caseline.Server.Identity.Roles.PlatformAdministrator));
+        }
+
         if (!WebQueries.Sorts.Contains(Sort, StringComparer.OrdinalIgnoreCase))
         {
             Sort = "name";
@@ -54,6 +60,7 @@ internal sealed class CaseloadModel(WebQueries queries, Database database) : Web
         Result = queries.Caseload(Caller.AgencyId, new CaseloadQuery(Blank(Q), Blank(Status), Blank(CaseloadFilter), officer, Sort, Desc, PageNumber));
         Caseloads = LookupsApi.Values(Caller.AgencyId, "caseloads", database) ?? [];
         Officers = LookupsApi.Values(Caller.AgencyId, "officers", database) ?? [];
+        return Page();
     }
 
     public static string SortLabel(string key) => Columns.First(c => c.Key == key).Label.ToLowerInvariant();

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Caseline.Server.Identity;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -65,7 +64,7 @@ internal sealed class AccountModel(IdentityStore identity, Logons logons, Second
             return Page();
         }
 
-        await KeepSessionAsync(await identity.RemoveTotpAsync(UserId, ct), User.Claims);
+        await WebUi.KeepSessionAsync(HttpContext, await identity.RemoveTotpAsync(UserId, ct), User.Claims);
         TempData["Notice"] = "The authenticator app is removed: you sign in with your password alone. Your other sessions have ended.";
         return RedirectToPage();
     }
@@ -95,14 +94,6 @@ internal sealed class AccountModel(IdentityStore identity, Logons logons, Second
         return false;
     }
 
-    /// <summary>Signs this session in again under the user's new stamp, so that a change that ends the others keeps this one.</summary>
-    private Task KeepSessionAsync(string stamp, IEnumerable<Claim> claims)
-    {
-        var kept = new ClaimsIdentity(claims.Where(c => c.Type != Sessions.UserStampClaim), WebUi.Scheme, Claims.Name, Claims.Role);
-        kept.AddClaim(new Claim(Sessions.UserStampClaim, stamp));
-        return HttpContext.SignInAsync(WebUi.Scheme, new ClaimsPrincipal(kept), new AuthenticationProperties { IsPersistent = false });
-    }
-
     public async Task<IActionResult> OnPostConfirmAsync(string? enrolment, string? code, CancellationToken ct)
     {
         if (mfa.EnrolmentSecret(enrolment, UserId) is not { } secret)
@@ -125,7 +116,7 @@ internal sealed class AccountModel(IdentityStore identity, Logons logons, Second
         var stamp = await identity.EnrolTotpAsync(UserId, mfa.Protect(secret), codes, ct);
         RecoveryCodes = codes;
         // The same session, under the stamp a replacement drew, and free to open every page its role allows.
-        await KeepSessionAsync(stamp, User.Claims.Where(c => c.Type != SecondFactor.EnrolClaim));
+        await WebUi.KeepSessionAsync(HttpContext, stamp, User.Claims.Where(c => c.Type != SecondFactor.EnrolClaim));
 
         return Page();
     }

@@ -1,13 +1,12 @@
 using System.Globalization;
 using Caseline.Server.Audit;
 using Caseline.Server.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace Caseline.Server.Web.Pages.Admin;
 
-/// <summary>The agency's audit trail, read-only, filtered by who, client and day; it reads through the audit API's own query.</summary>
+/// <summary>The agency's audit trail, read-only and newest first, filtered by who, client and day.</summary>
 internal sealed class AuditModel(Database database, WriteQueue writes) : AdminPage
 {
     [BindProperty(SupportsGet = true)]
@@ -22,8 +21,9 @@ internal sealed class AuditModel(Database database, WriteQueue writes) : AdminPa
     [BindProperty(SupportsGet = true)]
     public string? To { get; set; }
 
+    /// <summary>The cursor of the last record shown on the page before: older records come next.</summary>
     [BindProperty(SupportsGet = true)]
-    public string? After { get; set; }
+    public string? Before { get; set; }
 
     public IReadOnlyList<AuditRecord> Records { get; private set; } = [];
 
@@ -39,15 +39,18 @@ internal sealed class AuditModel(Database database, WriteQueue writes) : AdminPa
             return;
         }
 
-        var result = await AuditApi.Query(Caller, database, writes, Blank(Actor), Blank(ClientId), from, to, Blank(After), 200, ct);
-        if (Succeeded(result.Result) && result.Result is Ok<AuditPage> page)
+        if (await AuditApi.Latest(Caller, database, writes, Blank(Actor), Blank(ClientId), from, to, Blank(Before), 200, ct) is not { } page)
         {
-            Records = page.Value!.Records;
-            Next = page.Value.HasMore
-                ? QueryHelpers.AddQueryString("/ui/admin/audit", new Dictionary<string, string?> { ["actor"] = Actor, ["clientId"] = ClientId, ["from"] = From, ["to"] = To, ["after"] = page.Value.Cursor }
-                    .Where(p => !string.IsNullOrEmpty(p.Value)))
-                : null;
+            Errors["before"] = ["The page asked for does not exist; start again from the newest records."];
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
         }
+
+        Records = page.Records;
+        Next = page.Next is null
+            ? null
+            : QueryHelpers.AddQueryString("/ui/admin/audit", new Dictionary<string, string?> { ["actor"] = Actor, ["clientId"] = ClientId, ["from"] = From, ["to"] = To, ["before"] = page.Next }
+                .Where(p => !string.IsNullOrEmpty(p.Value)));
     }
 
     private DateTimeOffset? Day(string? text, string field)

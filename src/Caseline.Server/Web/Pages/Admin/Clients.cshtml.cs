@@ -14,11 +14,14 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
 
     public string? NewClientId { get; private set; }
 
+    protected override IReadOnlyDictionary<string, string> Labels { get; } = new Dictionary<string, string> { ["ClientId"] = "Client id" };
+
     public void OnGet() => Load();
 
     public async Task<IActionResult> OnPostCreateAsync(string? name, string? clientId, CancellationToken ct)
     {
         var result = await AdminApi.CreateClient(new ClientRequest(name, string.IsNullOrWhiteSpace(clientId) ? null : clientId, null), Caller, writes, identity, ct);
+        await AuditAsync($"API client created: {(result.Result is Created<ClientView> made ? made.Value!.ClientId : clientId?.Trim())}", Outcome(result.Result));
         if (Succeeded(result.Result) && result.Result is Created<ClientView> created)
         {
             ShownOnce = ($"Client secret of {created.Value!.ClientId}", created.Value.Secret!);
@@ -35,6 +38,7 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
     public async Task<IActionResult> OnPostRotateAsync(string clientId, CancellationToken ct)
     {
         var result = await AdminApi.RotateClientSecret(clientId, Caller, writes, identity, sessions, ct);
+        await AuditAsync($"API client secret rotated: {clientId}", Outcome(result.Result));
         if (Succeeded(result.Result) && result.Result is Ok<ClientView> rotated)
         {
             ShownOnce = ($"New client secret of {clientId} (the old one has stopped working)", rotated.Value!.Secret!);
@@ -50,7 +54,9 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
 
     private async Task<IActionResult> SwitchAsync(string clientId, bool disabled, CancellationToken ct)
     {
-        if (Succeeded((await AdminApi.UpdateClient(clientId, new ClientRequest(null, null, disabled), Caller, writes, sessions, ct)).Result))
+        var result = (await AdminApi.UpdateClient(clientId, new ClientRequest(null, null, disabled), Caller, writes, sessions, ct)).Result;
+        await AuditAsync($"API client {(disabled ? "disabled" : "enabled")}: {clientId}", Outcome(result));
+        if (Succeeded(result))
         {
             Notify(disabled ? $"{clientId} is disabled: its tokens have stopped working and it gets no more." : $"{clientId} is enabled.");
             return RedirectToPage();

@@ -22,7 +22,9 @@ internal sealed class LookupsModel(Database database, WriteQueue writes) : Admin
     public async Task<IActionResult> OnPostAsync(string kind, string? values, CancellationToken ct)
     {
         var list = (values ?? "").Split('\n').Select(v => v.Trim()).Where(v => v.Length > 0).ToList();
-        if (Succeeded((await LookupsApi.Put(Caller, kind, new LookupValues(list), writes, ct)).Result))
+        var result = (await LookupsApi.Put(Caller, kind, new LookupValues(list), writes, ct)).Result;
+        await AuditAsync($"lookup saved: {kind} ({list.Count} values)", Outcome(result));
+        if (Succeeded(result))
         {
             Notify($"{Title(kind)} saved.");
             return RedirectToPage();

@@ -54,10 +54,11 @@ internal sealed class AsOfModel(WebQueries queries, TimeProvider clock) : WebPag
             return Page();
         }
 
-        Profile = queries.AsOf(Caller.AgencyId, clientId, At!.Value);
+        // An instant names its whole second (a date its whole day): everything written within it counts.
+        Profile = queries.AsOf(Caller.AgencyId, clientId, End(at, At!.Value));
         if (Compare is { } other)
         {
-            var later = queries.AsOf(Caller.AgencyId, clientId, other);
+            var later = queries.AsOf(Caller.AgencyId, clientId, End(compare!, other));
             Compared = Differences(Profile, later);
         }
 
@@ -68,15 +69,20 @@ internal sealed class AsOfModel(WebQueries queries, TimeProvider clock) : WebPag
     {
         if (DateTime.TryParseExact(text.Trim(), Formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant))
         {
-            // A minute or a second names its whole span: everything written within it counts.
-            var end = text.Trim().Length switch { 16 => TimeSpan.FromMinutes(1), 19 => TimeSpan.FromSeconds(1), 10 => TimeSpan.FromDays(1), _ => TimeSpan.FromTicks(1) };
-            return new DateTimeOffset(instant, TimeSpan.Zero) + end - TimeSpan.FromTicks(1);
+            return new DateTimeOffset(instant, TimeSpan.Zero);
         }
 
         Error ??= $"{label} must be a date and time, for example 2024-05-01T13:45";
         ErrorField ??= field;
         return null;
     }
+
+    /// <summary>
+    /// The last tick of what <paramref name="text"/> names. A picker with <c>step="1"</c> leaves out a time's seconds when
+    /// they are 00, so <c>13:31</c> is the second 13:31:00, never the minute up to 13:31:59; a date alone is its whole day.
+    /// </summary>
+    private static DateTimeOffset End(string text, DateTimeOffset start) =>
+        start + (text.Trim().Length switch { 10 => TimeSpan.FromDays(1), 16 or 19 => TimeSpan.FromSeconds(1), _ => TimeSpan.FromTicks(1) }) - TimeSpan.FromTicks(1);
 
     private static List<(string, IReadOnlyList<FieldChange>)> Differences(ClientPage? before, ClientPage? after)
     {

@@ -32,6 +32,9 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
 
     public Dictionary<string, string[]> Errors { get; private set; } = [];
 
+    /// <summary>The offense rows ticked "Remove" in what was posted.</summary>
+    public IReadOnlySet<int> Removing { get; private set; } = new HashSet<int>();
+
     public string ProfilePath => $"/ui/clients/{Uri.EscapeDataString(ClientId)}";
 
     protected IActionResult Show(string clientId, string slug, string? itemId)
@@ -55,6 +58,17 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
         return Page();
     }
 
+    /// <summary>The page's result once the form is built; a court case's identifier says it defaults to the case number.</summary>
+    public override void OnPageHandlerExecuted(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutedContext context)
+    {
+        if (Section == Section.CaseDetails)
+        {
+            Fields = [.. Fields.Select(f => f.Spec.Kind == FieldKind.Identifier
+                ? f with { Hint = "Leave it blank to use the case number; or letters, digits and - _ . : ~" }
+                : f)];
+        }
+    }
+
     protected async Task<IActionResult> SaveAsync(string clientId, string slug, string? itemId, CancellationToken ct)
     {
         if (Load(clientId, slug, itemId) is not { } client)
@@ -64,6 +78,7 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
 
         var form = Request.Form;
         var rows = Math.Clamp(int.TryParse(form["rows"], out var posted) ? posted : 0, 0, SectionForm.MaxRows(Section));
+        Removing = Enumerable.Range(0, rows).Where(row => SectionForm.Removed(form, Section, row)).ToHashSet();
         if (form["add"] == "row" && rows < SectionForm.MaxRows(Section))
         {
             // Another empty offense row: nothing is saved until the form is sent with Save.
@@ -71,22 +86,28 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
             return Page();
         }
 
-        var body = SectionForm.Body(Section, form, rows, withIdentifier: false);
+        var body = SectionForm.Body(Section, form, rows, withIdentifier: false, out var rowOf);
         using var document = JsonDocument.Parse(body.ToJsonString());
         var audit = AuditEntry.Of(HttpContext);
         string saved;
         if (!Section.IsCollection)
         {
             var (_, errors) = await ClientsApi.ReplaceAsync(Caller, clientId, document.RootElement, audit, writes, clock, ct);
-            Errors = errors ?? [];
+            Errors = Display.Worded(SectionForm.ByFormRow(Section, errors ?? [], rowOf));
             saved = $"{Display.Title(Section)} details saved.";
         }
         else
         {
             var id = IsNew ? form["IntegrationId"].ToString().Trim() : itemId!;
+            if (IsNew && id.Length == 0)
+            {
+                // The officer cannot know an identifier the CMS never gave: the server assigns one.
+                id = AssignedId(client, form);
+            }
+
             if (IsNew && NewItemErrors(client, id) is { } invalid)
             {
-                Errors = invalid;
+                Errors = Display.Worded(invalid);
             }
             else
             {
@@ -96,10 +117,11 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
                     return NotFound();
                 }
 
-                Errors = errors ?? [];
+                Errors = Display.Worded(SectionForm.ByFormRow(Section, errors ?? [], rowOf));
             }
 
-            saved = $"{Capitalised(Display.ItemNoun(Section))} {id} {(IsNew ? "added" : "saved")}.";
+            saved = $"{Capitalised(Display.ItemNoun(Section))} {id} {(IsNew ? "added" : "saved")}."
+                + (Removing.Count == 0 ? "" : $" Removed: {string.Join(", ", Removing.Select(r => $"offense {r + 1}"))}.");
         }
 
         if (Errors.Count > 0)
@@ -128,11 +150,23 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
             }
         }
 
-        foreach (var field in Fields.Concat(Rows.SelectMany(r => r)).Where(f => f.Errors is not null))
+        foreach (var field in Fields.Where(f => f.Errors is not null))
         {
             foreach (var message in field.Errors!)
             {
                 yield return (field.Id, message);
+            }
+        }
+
+        // A row's message names its row: "Label is required" alone would not say which offense.
+        for (var row = 0; row < Rows.Count; row++)
+        {
+            foreach (var field in Rows[row].Where(f => f.Errors is not null))
+            {
+                foreach (var message in field.Errors!)
+                {
+                    yield return (field.Id, $"Offense {row + 1}: {message}");
+                }
             }
         }
     }
@@ -160,6 +194,28 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
         return client.Items(Section).Any(i => i.ItemId == id)
             ? new(StringComparer.Ordinal) { ["IntegrationId"] = [$"The client already has {Display.WithArticle(Display.ItemNoun(Section))} with this identifier"] }
             : null;
+    }
+
+    /// <summary>
+    /// An identifier for a new item: a case's number when it is a free identifier (as the contract has it), otherwise the
+    /// item's noun and eight random hex digits, drawn again in the unlikely case the client already has it.
+    /// </summary>
+    private string AssignedId(ClientPage client, IFormCollection form)
+    {
+        var taken = client.Items(Section).Select(i => i.ItemId).ToHashSet(StringComparer.Ordinal);
+        if (Section == Section.CaseDetails && form["CaseNumber"].ToString().Trim() is { Length: > 0 } number
+            && ClientsApi.InvalidId("IntegrationId", number) is null && !taken.Contains(number))
+        {
+            return number;
+        }
+
+        string id;
+        do
+        {
+            id = $"{Display.ItemNoun(Section).Replace(' ', '-')}-{System.Security.Cryptography.RandomNumberGenerator.GetHexString(8, lowercase: true)}";
+        }
+        while (taken.Contains(id));
+        return id;
     }
 
     private static string Capitalised(string text) => char.ToUpperInvariant(text[0]) + text[1..];

@@ -6,11 +6,14 @@ using Microsoft.AspNetCore.Mvc;
 namespace Caseline.Server.Web.Pages.Deliveries;
 
 /// <summary>One delivery with every attempt; a failed one can be sent again, as the API's retry does.</summary>
-internal sealed class DeliveryModel(Database database, WriteQueue writes, WebhookDispatcher dispatcher) : WebPage
+internal sealed class DeliveryModel(Database database, WriteQueue writes, WebhookDispatcher dispatcher, WebQueries queries) : WebPage
 {
     public Delivery? Delivery { get; private set; }
 
     public string EndpointId { get; private set; } = "";
+
+    /// <summary>The earlier delivery of the same client this one waits for, if any.</summary>
+    public long? WaitsFor { get; private set; }
 
     public IActionResult OnGet(string id, long deliveryId) => Load(id, deliveryId) ? Page() : NotFound();
 
@@ -31,6 +34,12 @@ internal sealed class DeliveryModel(Database database, WriteQueue writes, Webhoo
         using var connection = database.OpenReader();
         Delivery = WebhookStore.FindDelivery(connection, Caller.AgencyId, id, deliveryId);
         EndpointId = id;
+        if (Delivery is { State: DeliveryState.Pending or DeliveryState.Retrying } open
+            && queries.StreamHeads(id, [open.ClientId]).TryGetValue(open.ClientId, out var head) && head != open.Id)
+        {
+            WaitsFor = head;
+        }
+
         return Delivery is not null;
     }
 }

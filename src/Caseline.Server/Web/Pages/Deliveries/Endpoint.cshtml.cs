@@ -16,6 +16,9 @@ internal sealed class EndpointModel(
 
     public IReadOnlyList<Delivery> Deliveries { get; private set; } = [];
 
+    /// <summary>Per client with open deliveries shown, the delivery at the head of its stream (the one the others wait for).</summary>
+    public IReadOnlyDictionary<string, long> Heads { get; private set; } = new Dictionary<string, long>();
+
     [BindProperty(SupportsGet = true)]
     public string? State { get; set; }
 
@@ -96,6 +99,7 @@ internal sealed class EndpointModel(
         State = state;
         using var connection = database.OpenReader();
         Deliveries = WebhookStore.LatestDeliveries(connection, id, state, 100);
+        Heads = queries.StreamHeads(id, Deliveries.Where(d => d.State is DeliveryState.Pending or DeliveryState.Retrying).Select(d => d.ClientId));
         SinceText ??= clock.GetUtcNow().AddDays(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
         return true;
     }

@@ -280,6 +280,21 @@ public sealed class IdentityTests(CaselineServer server) : IClassFixture<Caselin
     }
 
     [Fact]
+    public async Task A_password_set_through_the_api_replaces_the_old_one_for_tokens()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        var login = CaselineServer.Login(agency, "service");
+        var user = await (await http.Post("/api/v1/admin/users", $$"""{"Login":"{{login}}","Role":"Officer","Password":"{{CaselineServer.Password}}"}""")).ReadObject();
+        Assert.Equal(200, (int)(await http.Put($"/api/v1/admin/users/{(string?)user["Id"]}", """{"Password":"a-service-password-2"}""")).StatusCode);
+
+        using var anonymous = server.CreateClient();
+        var form = $"grant_type=password&client_id=caseline&scope=caseIntegrationApi&username={Uri.EscapeDataString(login)}&password=";
+        Assert.Equal("invalid_grant", (string?)(await (await TokenRequest(anonymous, form + CaselineServer.Password)).ReadObject())["error"]);
+        Assert.NotNull((string?)(await (await TokenRequest(anonymous, form + "a-service-password-2")).ReadObject())["access_token"]);
+    }
+
+    [Fact]
     public void No_route_can_change_the_audit_trail()
     {
         var routes = server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints

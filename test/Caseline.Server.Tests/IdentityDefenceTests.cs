@@ -151,6 +151,21 @@ public sealed class IdentityDefenceTests(CaselineServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_one_time_password_an_administrator_set_gives_no_token_until_it_is_replaced()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        var login = CaselineServer.Login(agency, "invited");
+        var id = await AddUser(admin, login);
+        await server.Services.GetRequiredService<IdentityStore>().RequirePasswordChangeAsync(id, Ct);
+
+        var refused = await (await TokenRequest(server.CreateClient(), PasswordForm(login))).ReadObject();
+
+        Assert.Equal("invalid_grant", (string?)refused["error"]);
+        Assert.Contains("replace it", (string?)refused["error_description"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Second_factor_failures_lock_on_their_own_and_no_password_success_clears_them()
     {
         var agency = CaselineServer.NewAgency();

@@ -178,6 +178,11 @@ internal static class TokenEndpoint
             }
 
             var user = outcome.User!;
+            if (!user.ServiceAccount && identity.MustChangePassword(user.Id))
+            {
+                return Refuse("The password was set by an administrator to be used once: replace it in the web UI first.");
+            }
+
             if (!user.ServiceAccount && identity.ProtectedTotpSecret(user.Id) is not null)
             {
                 if (request.GetParameter(CodeParameter)?.ToString() is not { Length: > 0 } code)

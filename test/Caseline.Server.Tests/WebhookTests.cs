@@ -309,6 +309,10 @@ public sealed class WebhookGuardTests
     [InlineData("https://169.254.169.254/latest/meta-data")]
     [InlineData("https://[::1]/hook")]
     [InlineData("https://[fd00::1]/hook")]
+    [InlineData("https://[::127.0.0.1]/hook")]
+    [InlineData("https://[::ffff:0:7f00:1]/hook")]
+    [InlineData("https://[64:ff9b::a9fe:a9fe]/latest/meta-data")]
+    [InlineData("https://[2002:7f00:1::]/hook")]
     [InlineData("http://93.184.216.34/hook")]
     public async Task Private_targets_and_plain_http_are_refused_when_saving(string url)
     {
@@ -337,6 +341,27 @@ public sealed class WebhookGuardTests
     [InlineData("fc00::1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
     [InlineData("2606:4700:4700::1111", false)]
+    [InlineData("::", true)]
+    [InlineData("::127.0.0.1", true)]                    // IPv4-compatible
+    [InlineData("::10.0.0.1", true)]
+    [InlineData("::8.8.8.8", false)]
+    [InlineData("::ffff:0:7f00:1", true)]                // IPv4-translated
+    [InlineData("::ffff:0:192.168.1.1", true)]
+    [InlineData("::ffff:0:8.8.8.8", false)]
+    [InlineData("::ffff:127.0.0.1", true)]               // IPv4-mapped
+    [InlineData("64:ff9b::127.0.0.1", true)]             // NAT64, well-known prefix
+    [InlineData("64:ff9b::a9fe:a9fe", true)]
+    [InlineData("64:ff9b::8.8.8.8", false)]
+    [InlineData("64:ff9b:1::8.8.8.8", true)]             // NAT64, local use: the network's own
+    [InlineData("64:ff9b:1:7f00:1::", true)]
+    [InlineData("2002:7f00:1::", true)]                  // 6to4
+    [InlineData("2002:a00:1::1", true)]
+    [InlineData("2002:c0a8:101:1::1", true)]
+    [InlineData("2002:808:808::1", false)]
+    [InlineData("2001:0:7f00:1::", true)]                // Teredo: the server's address
+    [InlineData("2001:0:808:808:0:0:f5ff:fffe", true)]  // Teredo: the client's, inverted (10.0.0.1)
+    [InlineData("2001:0:808:808:0:0:f7f7:f7f7", false)] // 8.8.8.8 on both sides
+    [InlineData("2001:4860:4860::8888", false)]
     public void Addresses_are_classified(string address, bool isPrivate) =>
         Assert.Equal(isPrivate, UrlGuard.IsPrivate(IPAddress.Parse(address)));
 

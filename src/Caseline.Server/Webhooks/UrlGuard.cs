@@ -12,7 +12,12 @@ internal static class UrlGuard
 {
     public const int MaxUrlLength = 2048;
 
-    /// <summary>Why the URL may not be used, or null when it may.</summary>
+    private const string Allowing = WebhookOptions.Section + ":" + nameof(WebhookOptions.AllowPrivateNetworks);
+
+    /// <summary>
+    /// Why the URL may not be used, or null when it may. The reason never quotes the URL: it may carry the
+    /// receiver's own token.
+    /// </summary>
     public static async Task<string?> CheckAsync(string? url, bool allowPrivate, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(url))
@@ -20,11 +25,14 @@ internal static class UrlGuard
             return "Url is required";
         }
 
-        if (url.Length > MaxUrlLength || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            || !(uri.Scheme == Uri.UriSchemeHttps || (allowPrivate && uri.Scheme == Uri.UriSchemeHttp))
-            || !string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Fragment))
+        if (url.Length > MaxUrlLength || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !(uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
         {
-            return "Url is invalid";
+            return $"Url must be an absolute https URL of at most {MaxUrlLength} characters";
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            return "Url must not carry a user name, a password or a fragment (#…)";
         }
 
         if (allowPrivate)
@@ -32,14 +40,21 @@ internal static class UrlGuard
             return null;
         }
 
+        if (uri.Scheme != Uri.UriSchemeHttps)
+        {
+            return $"Url must use https; plain http is allowed only for local receivers, with {Allowing}=true";
+        }
+
         try
         {
             var addresses = await ResolveAsync(uri.IdnHost, ct).ConfigureAwait(false);
-            return addresses.Length == 0 || addresses.Any(IsPrivate) ? "Url is invalid" : null;
+            return addresses.Length == 0 ? "Url's host does not resolve to any address"
+                : addresses.Any(IsPrivate) ? $"Url's host is (or resolves to) a private, loopback or link-local address; such targets are allowed only with {Allowing}=true"
+                : null;
         }
         catch (SocketException)
         {
-            return "Url is invalid";
+            return "Url's host does not resolve to any address";
         }
     }
 
@@ -49,7 +64,7 @@ internal static class UrlGuard
         var addresses = await ResolveAsync(context.DnsEndPoint.Host, ct).ConfigureAwait(false);
         if (!allowPrivate && addresses.Any(IsPrivate))
         {
-            throw new HttpRequestException("Refused: the host resolves to a private, loopback or link-local address.");
+            throw new HttpRequestException($"Refused: the host resolves to a private, loopback or link-local address (allowed only with {Allowing}=true).");
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -13,7 +13,6 @@ using Caseline.Server.Sync;
 using Caseline.Server.Transmit;
 using Caseline.Server.Web;
 using Caseline.Server.Webhooks;
-using Scalar.AspNetCore;
 
 // Settings files travel with the binaries; relative data paths stay relative to where the server was started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -24,7 +23,7 @@ OwnerOnlyFiles.Apply(options.DataDirectory); // files 0600, folders 0700, whatev
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddProblemDetails();
 builder.Services.AddReverseProxy();
-builder.Services.AddOpenApi();
+builder.Services.AddApiDocument();
 builder.Services.AddHttpContextAccessor();
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
@@ -61,8 +60,7 @@ app.UseRateLimiter();
 
 app.MapGet("/", () => TypedResults.Text("Caseline integration server. Web UI: /ui · API reference: /scalar\n")).ExcludeFromDescription();
 app.MapOperations();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.MapApiDocument();
 app.MapGet("/schemas/client-profile-message.json", () => TypedResults.Text(MessageSchema.Text, MessageSchema.MediaType))
     .WithTags("Schemas").WithSummary("The JSON Schema of the Transmit message");
 app.MapTokenEndpoint();

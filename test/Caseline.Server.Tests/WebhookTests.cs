@@ -301,23 +301,35 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
 public sealed class WebhookGuardTests
 {
     [Theory]
-    [InlineData("http://127.0.0.1/hook")]
-    [InlineData("https://127.0.0.1/hook")]
-    [InlineData("https://localhost/hook")]
-    [InlineData("https://10.1.2.3/hook")]
-    [InlineData("https://192.168.0.10/hook")]
-    [InlineData("https://169.254.169.254/latest/meta-data")]
-    [InlineData("https://[::1]/hook")]
-    [InlineData("https://[fd00::1]/hook")]
-    [InlineData("http://93.184.216.34/hook")]
-    public async Task Private_targets_and_plain_http_are_refused_when_saving(string url)
+    [InlineData("http://127.0.0.1/hook", "must use https")]
+    [InlineData("https://127.0.0.1/hook", "private, loopback or link-local")]
+    [InlineData("https://localhost/hook", "private, loopback or link-local")]
+    [InlineData("https://10.1.2.3/hook", "private, loopback or link-local")]
+    [InlineData("https://192.168.0.10/hook", "private, loopback or link-local")]
+    [InlineData("https://169.254.169.254/latest/meta-data", "private, loopback or link-local")]
+    [InlineData("https://[::1]/hook", "private, loopback or link-local")]
+    [InlineData("https://[fd00::1]/hook", "private, loopback or link-local")]
+    [InlineData("https://[::127.0.0.1]/hook", "private, loopback or link-local")]
+    [InlineData("https://[::ffff:0:7f00:1]/hook", "private, loopback or link-local")]
+    [InlineData("https://[64:ff9b::a9fe:a9fe]/latest/meta-data", "private, loopback or link-local")]
+    [InlineData("https://[2002:7f00:1::]/hook", "private, loopback or link-local")]
+    [InlineData("http://93.184.216.34/hook", "must use https")]
+    [InlineData("https://user:hunter2@93.184.216.34/hook", "must not carry a user name")]
+    [InlineData("ftp://93.184.216.34/hook", "must be an absolute https URL")]
+    public async Task Private_targets_and_plain_http_are_refused_when_saving_saying_why(string url, string why)
     {
         await using var server = CaselineServer.With(new Dictionary<string, string> { ["Caseline:Webhooks:AllowPrivateNetworks"] = "false" });
         using var http = await server.ForAsync(CaselineServer.NewAgency());
 
         var problem = await (await http.Post("/api/v1/transmit/webhooks", $$"""{"Url":"{{url}}"}""")).Problem(400);
 
-        Assert.Equal("Url is invalid", (string?)problem["errors"]!["Url"]![0]);
+        var error = (string)problem["errors"]!["Url"]![0]!;
+        Assert.Contains(why, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", problem.ToJsonString(), StringComparison.Ordinal);
+        if (why.StartsWith("private", StringComparison.Ordinal) || why.StartsWith("must use", StringComparison.Ordinal))
+        {
+            Assert.Contains("Caseline:Webhooks:AllowPrivateNetworks=true", error, StringComparison.Ordinal); // what would allow it
+        }
     }
 
     [Theory]
@@ -337,6 +349,27 @@ public sealed class WebhookGuardTests
     [InlineData("fc00::1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
     [InlineData("2606:4700:4700::1111", false)]
+    [InlineData("::", true)]
+    [InlineData("::127.0.0.1", true)]                    // IPv4-compatible
+    [InlineData("::10.0.0.1", true)]
+    [InlineData("::8.8.8.8", false)]
+    [InlineData("::ffff:0:7f00:1", true)]                // IPv4-translated
+    [InlineData("::ffff:0:192.168.1.1", true)]
+    [InlineData("::ffff:0:8.8.8.8", false)]
+    [InlineData("::ffff:127.0.0.1", true)]               // IPv4-mapped
+    [InlineData("64:ff9b::127.0.0.1", true)]             // NAT64, well-known prefix
+    [InlineData("64:ff9b::a9fe:a9fe", true)]
+    [InlineData("64:ff9b::8.8.8.8", false)]
+    [InlineData("64:ff9b:1::8.8.8.8", true)]             // NAT64, local use: the network's own
+    [InlineData("64:ff9b:1:7f00:1::", true)]
+    [InlineData("2002:7f00:1::", true)]                  // 6to4
+    [InlineData("2002:a00:1::1", true)]
+    [InlineData("2002:c0a8:101:1::1", true)]
+    [InlineData("2002:808:808::1", false)]
+    [InlineData("2001:0:7f00:1::", true)]                // Teredo: the server's address
+    [InlineData("2001:0:808:808:0:0:f5ff:fffe", true)]  // Teredo: the client's, inverted (10.0.0.1)
+    [InlineData("2001:0:808:808:0:0:f7f7:f7f7", false)] // 8.8.8.8 on both sides
+    [InlineData("2001:4860:4860::8888", false)]
     public void Addresses_are_classified(string address, bool isPrivate) =>
         Assert.Equal(isPrivate, UrlGuard.IsPrivate(IPAddress.Parse(address)));
 

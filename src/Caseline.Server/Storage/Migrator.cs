@@ -48,7 +48,12 @@ internal sealed partial class Migrator(Database database, NodeIdentity node, ISe
             connection.Execute(database.Migrations[version - 1], transaction);
             connection.Execute("INSERT INTO schema_version (version) VALUES (@version)", transaction, ("@version", version));
             transaction.Commit();
-            LogMigrated(database.Provider, version);
+            LogStep(database.Provider, version);
+        }
+
+        if (current < database.Migrations.Count)
+        {
+            LogMigrated(database.Provider, current, database.Migrations.Count);
         }
 
         if (database.IsShared && services.GetService<IKeyManager>() is { } keys && keys.GetAllKeys().Count == 0)
@@ -62,8 +67,11 @@ internal sealed partial class Migrator(Database database, NodeIdentity node, ISe
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Storage ({Provider}) migrated to schema version {Version}")]
-    private partial void LogMigrated(string provider, int version);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Storage ({Provider}) migrated the schema from version {From} to {To}")]
+    private partial void LogMigrated(string provider, long from, int to);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Storage ({Provider}) migrated to schema version {Version}")]
+    private partial void LogStep(string provider, int version);
 
     private void LogUnavailable(string provider, Exception e)
     {

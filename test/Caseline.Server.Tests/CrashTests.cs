@@ -61,6 +61,9 @@ public sealed class CrashTests
         var random = new Random(2026);
         for (var kill = 0; kill < 5; kill++)
         {
+            // Some updates acknowledged since the last start (a busy machine may take a while), then a random moment.
+            var before = acknowledged.Count;
+            await WebhookTests.Until(() => acknowledged.Count >= before + 12, "updates acknowledged before the next kill", seconds: 60);
             await Task.Delay(random.Next(300, 1500), ct);
             server.Kill();
             await server.StartAsync(ct);

@@ -116,12 +116,15 @@ public sealed class WebhookFaultTests : IAsyncLifetime
         await using var slow = await WebhookReceiver.StartAsync();
         await using var next = await WebhookReceiver.StartAsync();
         var arrived = new SemaphoreSlim(0);
+        // Every answer waits until the endpoint is deleted: then what was sent is exactly what was in flight at the
+        // deletion (one head per client at most), however slow the machine.
+        var deleted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         slow.Answer = _ =>
         {
             arrived.Release();
             return new Fault(async c =>
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(600));
+                await deleted.Task;
                 c.Response.StatusCode = 204;
             });
         };
@@ -135,6 +138,7 @@ public sealed class WebhookFaultTests : IAsyncLifetime
         Assert.True(await arrived.WaitAsync(TimeSpan.FromSeconds(20), Ct), "a delivery in flight");
         Assert.Equal(HttpStatusCode.NoContent, (await http.Delete($"/api/v1/transmit/webhooks/{endpoint}")).StatusCode);
         var inFlight = slow.Requests.Count;
+        deleted.SetResult();
         await Task.Delay(1500, Ct); // the answers in flight come back to a deleted endpoint
         _clock.Advance(TimeSpan.FromHours(1));
         await Task.Delay(500, Ct);

@@ -153,9 +153,6 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
         return new Failures((int)reader.GetInt64(0), reader.IsDBNull(1) ? default : new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero));
     }
 
-    /// <summary>Whether <paramref name="key"/> has failed too often within the lockout window.</summary>
-    public bool IsLockedOut(string key) => FailuresOf(key).Count >= options.Value.LockoutFailures;
-
     public Task RecordFailureAsync(string key, CancellationToken ct) => writes.RunAsync(scope =>
         scope.Execute("INSERT INTO logon_failures (login_key, at) VALUES (@key, @at)", ("@key", key), ("@at", scope.Now.UtcTicks)), ct);
 

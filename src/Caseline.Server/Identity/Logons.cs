@@ -120,7 +120,7 @@ internal sealed class Logons(IdentityStore identity, AuditTrail audit, LogonThro
     }
 
     /// <summary>Whether <paramref name="code"/> is the user's current code (used up now) or, where allowed, a recovery code (used up too).</summary>
-    public async Task<bool> VerifyCodeAsync(UserAccount user, string? code, bool recoveryCodes, CancellationToken ct) =>
+    private async Task<bool> VerifyCodeAsync(UserAccount user, string? code, bool recoveryCodes, CancellationToken ct) =>
         identity.ProtectedTotpSecret(user.Id) is { } stored
         && (await identity.UseTotpCodeAsync(user.Id, mfa.Unprotect(stored), code, ct)
             || (recoveryCodes && code is { Length: > 6 and < 40 } && await identity.UseRecoveryCodeAsync(user.Id, code, ct)));

@@ -3,7 +3,6 @@ using Caseline.Messages;
 using Caseline.Messages.Json;
 using Caseline.Server;
 using Caseline.Server.Audit;
-using Caseline.Server.Clients;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
 using Caseline.Server.Lookups;

@@ -1,7 +1,8 @@
 using Caseline.Messages;
 using Caseline.Messages.Json;
-using Caseline.Server.Clients;
+using Caseline.Server.Log;
 using Caseline.Server.Storage;
+using Caseline.Server.Sync;
 #if !POSTGRES
 using Caseline.Server.Storage.Sqlite;
 using Caseline.Server.Webhooks;

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
-using Caseline.Server.Clients;
+using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Caseline.Server.Http;

@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using Caseline.Server.Audit;
-using Caseline.Server.Clients;
 using Caseline.Server.Identity;
 using Caseline.Server.Lookups;
 using Caseline.Server.Sync;

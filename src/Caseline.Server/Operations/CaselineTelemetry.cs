@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Caseline.Server.Log;
 using Caseline.Server.Storage;
 
 namespace Caseline.Server.Operations;

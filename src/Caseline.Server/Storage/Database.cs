@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Caseline.Server.Log;
 
 namespace Caseline.Server.Storage;
 

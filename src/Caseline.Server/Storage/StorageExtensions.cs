@@ -1,6 +1,7 @@
-using Caseline.Server.Clients;
+using Caseline.Server.Log;
 using Caseline.Server.Storage.Postgres;
 using Caseline.Server.Storage.Sqlite;
+using Caseline.Server.Sync;
 using Microsoft.Extensions.Options;
 
 namespace Caseline.Server.Storage;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Caseline.Messages;
 using Caseline.Messages.Json;
-using Caseline.Server.Clients;
 using Caseline.Server.Operations;
 using Caseline.Server.Storage;
 using Microsoft.Extensions.Options;

@@ -2,8 +2,8 @@ using Caseline.Messages;
 using Caseline.Server.Audit;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
+using Caseline.Server.Log;
 using Caseline.Server.Operations;
-using Caseline.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Caseline.Server.Transmit;

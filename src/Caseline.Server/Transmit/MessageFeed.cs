@@ -1,5 +1,5 @@
-using Caseline.Server.Clients;
 using Caseline.Server.Storage;
+using Caseline.Server.Sync;
 
 namespace Caseline.Server.Transmit;
 

@@ -2,8 +2,8 @@ using System.Data.Common;
 using System.Text.Json;
 using Caseline.Messages;
 using Caseline.Messages.Json;
-using Caseline.Server.Clients;
 using Caseline.Server.Storage;
+using Caseline.Server.Sync;
 using Caseline.Server.Webhooks;
 
 namespace Caseline.Server.Web;

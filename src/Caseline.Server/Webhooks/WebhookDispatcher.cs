@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using Caseline.Messages.Json;
+using Caseline.Server.Log;
 using Caseline.Server.Operations;
 using Caseline.Server.Storage;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using Caseline.Server.Identity;
+using Caseline.Server.Log;
 using Npgsql;
 
 namespace Caseline.Server.Storage.Postgres;

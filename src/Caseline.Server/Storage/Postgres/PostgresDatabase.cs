@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
+using Caseline.Server.Log;
 using Npgsql;
 
 namespace Caseline.Server.Storage.Postgres;

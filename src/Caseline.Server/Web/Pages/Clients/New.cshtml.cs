@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Caseline.Messages;
 using Caseline.Server.Audit;
-using Caseline.Server.Clients;
 using Caseline.Server.Storage;
+using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Clients;

@@ -1,6 +1,6 @@
 using Caseline.Server.Audit;
-using Caseline.Server.Clients;
 using Caseline.Server.Storage;
+using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Clients;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Caseline.Messages;
 using Caseline.Server.Audit;
-using Caseline.Server.Clients;
 using Caseline.Server.Storage;
+using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Clients;

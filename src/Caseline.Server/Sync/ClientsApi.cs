@@ -8,7 +8,7 @@ using Caseline.Server.Identity;
 using Caseline.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace Caseline.Server.Clients;
+namespace Caseline.Server.Sync;
 
 /// <summary>The fields a client body may carry: its identifier and the fields of Personal, Account and Email Details.</summary>
 internal sealed record ClientFields(

@@ -3,7 +3,7 @@ using Caseline.Messages;
 using Caseline.Messages.Json;
 using Caseline.Server.Storage;
 
-namespace Caseline.Server.Clients;
+namespace Caseline.Server.Sync;
 
 /// <summary>One row of the client list.</summary>
 internal sealed record ClientSummary(string IntegrationId, string? FirstName, string? LastName, string? Status, string? AssignedCaseload, string? AssignedOfficer);

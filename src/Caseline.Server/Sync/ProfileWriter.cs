@@ -1,8 +1,9 @@
 using Caseline.Messages;
 using Caseline.Messages.Json;
+using Caseline.Server.Log;
 using Caseline.Server.Storage;
 
-namespace Caseline.Server.Clients;
+namespace Caseline.Server.Sync;
 
 /// <summary>
 /// Applies profile changes inside one write unit. Every change compares the new state of a section or

@@ -4,12 +4,42 @@ using Caseline.Server.Log;
 namespace Caseline.Server.Storage;
 
 /// <summary>
-/// The storage contract, written once. Everything above it speaks plain ADO.NET with named
-/// parameters and portable SQL (<c>INSERT … ON CONFLICT</c>, <c>RETURNING</c>); a provider only says
-/// how to connect, how to open a write transaction, and what its schema scripts are.
+/// The storage contract, written once. A provider says how to connect, how to open a write transaction, and the few
+/// things that differ between one writer and many (locks, the clock, notifications). The SQL itself lives in one
+/// storage class per concern (<see cref="Clients"/>, <see cref="Log"/>, <see cref="Deliveries"/>, <see cref="Identity"/>,
+/// <see cref="Audit"/>, <see cref="Jobs"/>): portable SQL with named parameters in the class, and a provider's subclass
+/// overrides only the statements whose SQL differs on it (arrays, <c>SKIP LOCKED</c>). Nothing else writes SQL.
 /// </summary>
 internal abstract class Database
 {
+    protected Database()
+    {
+        Clients = new ClientStorage(this);
+        Log = new LogStorage(this);
+        Deliveries = new DeliveryStorage(this);
+        Identity = new IdentityStorage(this);
+        Audit = new AuditStorage(this);
+        Jobs = new JobStorage(this);
+    }
+
+    /// <summary>Clients, their sections and items, and the agency's lookup values.</summary>
+    public ClientStorage Clients { get; protected init; }
+
+    /// <summary>The message log: positions, appending, reading in order.</summary>
+    public LogStorage Log { get; protected init; }
+
+    /// <summary>Webhook endpoints and their deliveries: every state a delivery passes through.</summary>
+    public DeliveryStorage Deliveries { get; protected init; }
+
+    /// <summary>Agencies, users, API clients, sign-in failures, second factors, ended sessions.</summary>
+    public IdentityStorage Identity { get; protected init; }
+
+    /// <summary>The audit trail.</summary>
+    public AuditStorage Audit { get; protected init; }
+
+    /// <summary>Bulk sync jobs and the leader rows of background work.</summary>
+    public JobStorage Jobs { get; protected init; }
+
     /// <summary>A short name for logs and health output.</summary>
     public abstract string Provider { get; }
 
@@ -101,33 +131,6 @@ internal abstract class Database
 
     /// <summary>How far the database's clock is ahead of this machine's (all processes then agree on one clock); zero for an embedded store.</summary>
     public virtual TimeSpan ClockOffset(DbConnection connection) => TimeSpan.Zero;
-
-    /// <summary>Stores a batch's messages for one agency, the first at <paramref name="firstPosition"/> and the rest after it.</summary>
-    public virtual void InsertMessages(WriteScope scope, long firstPosition, IReadOnlyList<AppendedMessage> messages)
-    {
-        for (var i = 0; i < messages.Count; i++)
-        {
-            var message = messages[i];
-            scope.Execute(
-                """
-                INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body, origin, trace)
-                VALUES (@agency, @position, @client, @subType, @activity, @occurredOn, @body, @origin, @trace)
-                """, ("@agency", message.Agency), ("@position", firstPosition + i), ("@client", message.ClientId), ("@subType", message.SubType),
-                ("@activity", message.ActivityId), ("@origin", message.Origin), ("@trace", message.Trace),
-                ("@occurredOn", message.OccurredOn.UtcTicks), ("@body", message.Body));
-        }
-    }
-
-    /// <summary>Inserts a batch's audit records, in order.</summary>
-    public virtual void InsertAudits(WriteScope scope, IReadOnlyList<AuditRow> rows)
-    {
-        foreach (var row in rows)
-        {
-            scope.Execute(
-                "INSERT INTO audit (agency_id, at, actor, action, client_id, remote, outcome) VALUES (@agency, @at, @actor, @action, @client, @remote, @outcome)",
-                ("@agency", row.Agency), ("@at", row.At), ("@actor", row.Actor), ("@action", row.Action), ("@client", row.ClientId), ("@remote", row.Remote), ("@outcome", row.Outcome));
-        }
-    }
 
     /// <summary>
     /// Called in a batch that appended messages, before it commits: a shared store tells the other processes' feed

@@ -40,6 +40,13 @@ internal static class StorageExtensions
         }
 
         services.AddSingleton(sp => new NodeIdentity(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DataDirectory, exclusive: storage.IsPostgres));
+        // Each concern's storage, as the provider made it (its SQL, with the provider's overrides).
+        services.AddSingleton(sp => sp.GetRequiredService<Database>().Clients);
+        services.AddSingleton(sp => sp.GetRequiredService<Database>().Log);
+        services.AddSingleton(sp => sp.GetRequiredService<Database>().Deliveries);
+        services.AddSingleton(sp => sp.GetRequiredService<Database>().Identity);
+        services.AddSingleton(sp => sp.GetRequiredService<Database>().Audit);
+        services.AddSingleton(sp => sp.GetRequiredService<Database>().Jobs);
         services.AddSingleton<LogSignal>();
         services.AddSingleton<WriteQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteQueue>());

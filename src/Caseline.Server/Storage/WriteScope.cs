@@ -62,7 +62,7 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
     {
         if (Audits.Count > 0)
         {
-            Database.InsertAudits(this, Audits);
+            Database.Audit.Insert(this, Audits);
         }
 
         if (Appended.Count == 0)
@@ -73,10 +73,8 @@ internal sealed class WriteScope(Database database, DbConnection connection, DbT
         foreach (var agency in Appended.Select(m => m.Agency).Distinct().Order())
         {
             var messages = Appended.Where(m => m.Agency == agency).ToList();
-            var last = Scalar<long>(
-                "UPDATE agencies SET last_position = last_position + @count WHERE id = @agency RETURNING last_position",
-                ("@agency", agency), ("@count", messages.Count));
-            Database.InsertMessages(this, last - messages.Count + 1, messages);
+            var last = Database.Log.Advance(this, agency, messages.Count);
+            Database.Log.Insert(this, last - messages.Count + 1, messages);
         }
 
         Database.LogGrew(this);

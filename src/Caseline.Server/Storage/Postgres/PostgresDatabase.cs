@@ -1,7 +1,6 @@
 using System.Data;
 using System.Data.Common;
 using System.Diagnostics;
-using Caseline.Server.Log;
 using Npgsql;
 
 namespace Caseline.Server.Storage.Postgres;
@@ -38,6 +37,9 @@ internal sealed class PostgresDatabase : Database, IDisposable
         builder.ApplicationName ??= "caseline";
         ConnectionString = builder.ConnectionString;
         _dataSource = NpgsqlDataSource.Create(builder);
+        Log = new PostgresLogStorage(this);
+        Audit = new PostgresAuditStorage(this);
+        Deliveries = new PostgresDeliveryStorage(this);
     }
 
     /// <summary>The connection string in use (with the password, so never logged).</summary>
@@ -309,50 +311,6 @@ internal sealed class PostgresDatabase : Database, IDisposable
 
     /// <summary>A clock offset smaller than this is taken as none.</summary>
     public static readonly TimeSpan NegligibleSkew = TimeSpan.FromMilliseconds(100);
-
-    public override void InsertMessages(WriteScope scope, long firstPosition, IReadOnlyList<AppendedMessage> messages)
-    {
-        if (messages.Count == 1)
-        {
-            base.InsertMessages(scope, firstPosition, messages);
-            return;
-        }
-
-        // One statement, one round trip, for all of an agency's messages in the batch.
-        scope.Execute(
-            """
-            INSERT INTO messages (agency_id, position, client_id, sub_type, activity_id, occurred_on, body, origin, trace)
-            SELECT @agency, @first + m.n - 1, m.client_id, m.sub_type, m.activity_id, m.occurred_on, m.body, m.origin, m.trace
-            FROM unnest(@clients, @subTypes, @activities, @occurredOn, @bodies, @origins, @traces)
-                WITH ORDINALITY AS m (client_id, sub_type, activity_id, occurred_on, body, origin, trace, n)
-            """,
-            ("@agency", messages[0].Agency), ("@first", firstPosition),
-            ("@clients", messages.Select(m => m.ClientId).ToArray()), ("@subTypes", messages.Select(m => m.SubType).ToArray()),
-            ("@activities", messages.Select(m => m.ActivityId).ToArray()), ("@occurredOn", messages.Select(m => m.OccurredOn.UtcTicks).ToArray()),
-            ("@bodies", messages.Select(m => m.Body).ToArray()), ("@origins", messages.Select(m => m.Origin).ToArray()),
-            ("@traces", messages.Select(m => m.Trace).ToArray()));
-    }
-
-    public override void InsertAudits(WriteScope scope, IReadOnlyList<AuditRow> rows)
-    {
-        if (rows.Count == 1)
-        {
-            base.InsertAudits(scope, rows);
-            return;
-        }
-
-        // WITH ORDINALITY and ORDER BY keep the records' order in their ids.
-        scope.Execute(
-            """
-            INSERT INTO audit (agency_id, at, actor, action, client_id, remote, outcome)
-            SELECT a.agency_id, a.at, a.actor, a.action, a.client_id, a.remote, a.outcome
-            FROM unnest(@agencies, @ats, @actors, @actions, @clients, @remotes, @outcomes) WITH ORDINALITY AS a (agency_id, at, actor, action, client_id, remote, outcome, n)
-            ORDER BY a.n
-            """,
-            ("@agencies", rows.Select(r => r.Agency).ToArray()), ("@ats", rows.Select(r => r.At).ToArray()), ("@actors", rows.Select(r => r.Actor).ToArray()),
-            ("@actions", rows.Select(r => r.Action).ToArray()), ("@clients", rows.Select(r => r.ClientId).ToArray()), ("@remotes", rows.Select(r => r.Remote).ToArray()),
-            ("@outcomes", rows.Select(r => r.Outcome).ToArray()));
-    }
 
     /// <summary>One notification per batch; PostgreSQL delivers it to the listeners when the transaction commits.</summary>
     public override void LogGrew(WriteScope scope) => scope.Execute("NOTIFY " + LogChannel);

@@ -17,7 +17,7 @@ namespace Caseline.Server.Tests;
 /// The storage contract, written once. Each provider runs it by deriving a class that says how to
 /// make a fresh, empty database.
 /// </summary>
-public abstract class StorageContractTests : IAsyncLifetime
+public abstract partial class StorageContractTests : IAsyncLifetime
 {
     private WriteQueue? _writes;
 

@@ -17,7 +17,35 @@ public sealed class PostgresStorageContractTests : StorageContractTests
         await Task.WhenAll(starts);
 
         using var connection = Database.OpenReader();
-        Assert.Equal(Database.Migrations.Count, connection.Scalar<long>("SELECT COUNT(*) FROM schema_version"));
+        Assert.Equal(1, connection.Scalar<long>("SELECT COUNT(*) FROM schema_version"));
+        Assert.Equal(Schema.Version, connection.Scalar<long>("SELECT MAX(version) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task A_store_an_older_Caseline_made_with_its_own_version_numbers_is_upgraded_to_the_defined_schema()
+    {
+        var connectionString = TestStore.CreateDatabase();
+        try
+        {
+            using var old = new PostgresDatabase(connectionString);
+            using (var connection = old.OpenWriter())
+            {
+                // PostgreSQL numbered its versions 1 to 4 before the schema was defined once; version 2 is its second.
+                connection.Execute(old.History[9] + old.History[10] + "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1), (2);");
+            }
+
+            await Migrate(old);
+
+            using var upgraded = old.OpenReader();
+            using var created = Database.OpenReader();
+            Assert.Equal(Described(Database, created), Described(old, upgraded));
+            Assert.Equal(Database.DescribeIndexes(created), old.DescribeIndexes(upgraded));
+            Assert.Equal(Schema.Version, old.SchemaVersion(upgraded));
+        }
+        finally
+        {
+            TestStore.DropDatabase(connectionString);
+        }
     }
 
     [Fact]

@@ -64,8 +64,8 @@ internal sealed class StoreHealthCheck(Database database) : IHealthCheck
         try
         {
             await using var connection = database.OpenReader();
-            var version = connection.Scalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
-            var wanted = database.Migrations.Count;
+            var version = database.SchemaVersion(connection);
+            var wanted = Schema.Version;
             var text = string.Create(CultureInfo.InvariantCulture, $"{database.Provider} schema version {version} of {wanted}");
             return version == wanted ? HealthCheckResult.Healthy(text) : HealthCheckResult.Unhealthy(text + ": migrations have not run");
         }

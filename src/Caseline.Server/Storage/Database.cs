@@ -43,8 +43,28 @@ internal abstract class Database
     /// <summary>A short name for logs and health output.</summary>
     public abstract string Provider { get; }
 
-    /// <summary>Schema scripts, one per version, applied in order at start.</summary>
-    public abstract IReadOnlyList<string> Migrations { get; }
+    /// <summary>How this provider spells the schema (<see cref="Schema"/>).</summary>
+    public abstract SchemaDialect Dialect { get; }
+
+    /// <summary>
+    /// The provider's own history from before the schema was defined once: by version (in <see cref="Schema"/>'s numbering),
+    /// the script that brought a store an older Caseline made to it. Only stores made before version
+    /// <see cref="Schema.Unified"/> run any of it; a new store is created from <see cref="Schema"/>.
+    /// </summary>
+    public abstract IReadOnlyDictionary<int, string> History { get; }
+
+    /// <summary>The version a store whose <c>schema_version</c> says <paramref name="stored"/> is at, in <see cref="Schema"/>'s numbering.</summary>
+    public virtual long VersionOf(long stored) => stored;
+
+    /// <summary>The version the store's schema is at (0 for an empty store), in <see cref="Schema"/>'s numbering.</summary>
+    public long SchemaVersion(DbConnection connection) =>
+        VersionOf(connection.Scalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0);
+
+    /// <summary>Every column of every table the store has, as it describes them itself (for the schema contract test).</summary>
+    public abstract IReadOnlyList<StoredColumn> DescribeColumns(DbConnection connection);
+
+    /// <summary>The names of the indexes the schema made (not those a key or a unique constraint made).</summary>
+    public abstract IReadOnlyList<string> DescribeIndexes(DbConnection connection);
 
     /// <summary>Opens a connection for reading.</summary>
     public abstract DbConnection OpenReader();
@@ -157,3 +177,6 @@ internal abstract class Database
         }
     }
 }
+
+/// <summary>A column as a store describes it: its type as the kind of value it keeps (<c>integer</c>, <c>text</c>, <c>bytes</c>, <c>real</c>).</summary>
+internal sealed record StoredColumn(string Table, string Name, string Kind, bool Null, string? Default, bool Key);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 
 namespace Caseline.Server.Storage;
@@ -34,26 +35,32 @@ internal sealed partial class Migrator(Database database, NodeIdentity node, ISe
         using var connection = database.OpenWriter();
         using var schemaLock = database.LockSchema(connection);
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-        var current = connection.Scalar<long?>("SELECT MAX(version) FROM schema_version") ?? 0;
-        if (current > database.Migrations.Count)
+        var current = database.SchemaVersion(connection);
+        if (current > Schema.Version)
         {
-            LogTooNew(database.Provider, current, database.Migrations.Count);
+            LogTooNew(database.Provider, current, Schema.Version);
             throw new StorageStartupException();
         }
 
-        for (var version = (int)current + 1; version <= database.Migrations.Count; version++)
+        if (current == 0)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var transaction = database.BeginWrite(connection);
-            connection.Execute(database.Migrations[version - 1], transaction);
-            connection.Execute("INSERT INTO schema_version (version) VALUES (@version)", transaction, ("@version", version));
-            transaction.Commit();
-            LogStep(database.Provider, version);
+            // An empty store is made in the schema's final shape at once.
+            Step(connection, Schema.Version, Schema.Create(database.Dialect));
         }
 
-        if (current < database.Migrations.Count)
+        // A store an older Caseline made: first its provider's own history, then the shared one.
+        for (var version = current == 0 ? Schema.Version + 1 : (int)current + 1; version <= Schema.Version; version++)
         {
-            LogMigrated(database.Provider, current, database.Migrations.Count);
+            cancellationToken.ThrowIfCancellationRequested();
+            var script = version < Schema.Unified ? database.History[version]
+                : version == Schema.Unified ? "" // where the two histories meet the definition: only the number changes
+                : Schema.Upgrades[version - Schema.Unified - 1](database.Dialect);
+            Step(connection, version, script);
+        }
+
+        if (current < Schema.Version)
+        {
+            LogMigrated(database.Provider, current, Schema.Version);
         }
 
         if (database.IsShared && services.GetService<IKeyManager>() is { } keys && keys.GetAllKeys().Count == 0)
@@ -63,6 +70,19 @@ internal sealed partial class Migrator(Database database, NodeIdentity node, ISe
             var now = DateTimeOffset.UtcNow;
             keys.CreateNewKey(now, now.AddDays(90));
         }
+    }
+
+    private void Step(DbConnection connection, int version, string script)
+    {
+        using var transaction = database.BeginWrite(connection);
+        if (script.Length > 0)
+        {
+            connection.Execute(script, transaction);
+        }
+
+        connection.Execute("INSERT INTO schema_version (version) VALUES (@version)", transaction, ("@version", version));
+        transaction.Commit();
+        LogStep(database.Provider, version);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,5 +1,6 @@
-using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Caseline.Server.Tests;
 
@@ -140,16 +141,45 @@ public sealed class FeedTests(CaselineServer server) : IClassFixture<CaselineSer
         using var http = await server.ForAsync(agency);
         await http.Put("/api/v1/clients/A", """{"FirstName":"Ann","LastName":"Lee"}""");
         var cursor = (string?)(await Page(http, null))["Cursor"];
-        var stopwatch = Stopwatch.StartNew();
+        using var waiters = new FeedWaiters(server.Services.GetRequiredService<IMeterFactory>());
 
         var waiting = Page(http, cursor, "wait=60");
-        await Task.Delay(300, TestContext.Current.CancellationToken);
+        await waiters.First.WaitAsync(TestContext.Current.CancellationToken); // the server holds the read open
         Assert.False(waiting.IsCompleted, "the page must wait for a message");
         await http.Put("/api/v1/clients/A/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
         var page = await waiting;
 
         Assert.Equal([2L], Positions(page));
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(50), "the page waited out its whole time instead of returning with the message");
+    }
+
+    /// <summary>Completes <see cref="First"/> when the server (this one, by its meter factory) starts holding a feed read open.</summary>
+    private sealed class FeedWaiters : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public FeedWaiters(IMeterFactory server)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == server && instrument.Name == "caseline.feed.waiters")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, change, _, _) =>
+            {
+                if (change > 0)
+                {
+                    _first.TrySetResult();
+                }
+            });
+            _listener.Start();
+        }
+
+        public Task First => _first.Task;
+
+        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]

@@ -39,7 +39,7 @@ internal static class StorageExtensions
                 throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions), [$"Caseline:Storage:Provider must be sqlite or postgres, not '{storage.Provider}'."]);
         }
 
-        services.AddSingleton(sp => new NodeIdentity(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DataDirectory, exclusive: storage.IsPostgres));
+        services.AddSingleton(sp => new NodeIdentity(sp.GetRequiredService<IOptions<CaselineOptions>>().Value.DataDirectory, exclusive: sp.GetRequiredService<Database>().IsShared));
         // Each concern's storage, as the provider made it (its SQL, with the provider's overrides).
         services.AddSingleton(sp => sp.GetRequiredService<Database>().Clients);
         services.AddSingleton(sp => sp.GetRequiredService<Database>().Log);

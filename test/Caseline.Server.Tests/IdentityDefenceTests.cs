@@ -329,6 +329,100 @@ public sealed class IdentityDefenceTests(CaselineServer server) : IClassFixture<
         Assert.Contains("AgencyAdministrator", (string?)role["detail"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_administrator_resets_a_second_factor_through_the_api_and_nobody_of_another_role_or_agency_can()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        using var stranger = await server.ForAsync(CaselineServer.NewAgency());
+        var login = CaselineServer.Login(agency, "lost-phone");
+        var id = await AddUser(admin, login);
+        await EnrolAsync(server, id);
+        var officer = CaselineServer.Login(agency, "colleague");
+        await AddUser(admin, officer);
+        using var plain = Bearer(await server.PasswordToken(officer));
+        using var platform = Bearer(await server.PasswordToken(CaselineServer.PlatformAdmin));
+        using var anonymous = server.CreateClient();
+        Assert.Equal("invalid_grant", (string?)(await (await TokenRequest(anonymous, PasswordForm(login))).ReadObject())["error"]);
+
+        await (await plain.Delete($"/api/v1/admin/users/{id}/second-factor")).Problem(403);
+        await (await platform.Delete($"/api/v1/admin/users/{id}/second-factor")).Problem(403);
+        await (await stranger.Delete($"/api/v1/admin/users/{id}/second-factor")).Problem(404);
+        Assert.Equal("invalid_grant", (string?)(await (await TokenRequest(anonymous, PasswordForm(login))).ReadObject())["error"]);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.Delete($"/api/v1/admin/users/{id}/second-factor")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await TokenRequest(anonymous, PasswordForm(login))).StatusCode);
+        await (await admin.Delete("/api/v1/admin/users/no-such-user/second-factor")).Problem(404);
+        var audit = await (await admin.Get($"/api/v1/admin/audit?actor={Uri.EscapeDataString(CaselineServer.Login(agency))}")).ReadObject();
+        Assert.Contains(audit["Records"]!.AsArray(), r => (string?)r!["Action"] == "DELETE /api/v1/admin/users/{id}/second-factor" && (int)r["Outcome"]! == 204);
+    }
+
+    [Fact]
+    public async Task The_agencys_second_factor_rule_is_read_and_set_through_the_api_by_its_own_administrators_only()
+    {
+        var agency = CaselineServer.NewAgency();
+        var other = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        using var stranger = await server.ForAsync(other);
+        var person = CaselineServer.Login(agency, "person");
+        await AddUser(admin, person);
+        using var plain = Bearer(await server.PasswordToken(person));
+        using var platform = Bearer(await server.PasswordToken(CaselineServer.PlatformAdmin));
+        using var anonymous = server.CreateClient();
+        Assert.False((bool)(await (await admin.Get("/api/v1/admin/agency/second-factor")).ReadObject())["Required"]!);
+
+        await (await plain.PutAsJsonAsync("/api/v1/admin/agency/second-factor", new { Required = true }, Ct)).Problem(403);
+        await (await platform.PutAsJsonAsync("/api/v1/admin/agency/second-factor", new { Required = true }, Ct)).Problem(403);
+        var invalid = await (await admin.PutAsJsonAsync("/api/v1/admin/agency/second-factor", new { }, Ct)).Problem(400);
+        Assert.NotNull(invalid["errors"]!["Required"]);
+        Assert.Equal(HttpStatusCode.OK, (await TokenRequest(anonymous, PasswordForm(person))).StatusCode);
+
+        var set = await (await admin.PutAsJsonAsync("/api/v1/admin/agency/second-factor", new { Required = true }, Ct)).ReadObject();
+        Assert.True((bool)set["Required"]!);
+        Assert.True((bool)(await (await admin.Get("/api/v1/admin/agency/second-factor")).ReadObject())["Required"]!);
+        Assert.False((bool)(await (await stranger.Get("/api/v1/admin/agency/second-factor")).ReadObject())["Required"]!);
+        var refused = await (await TokenRequest(anonymous, PasswordForm(person))).ReadObject();
+        Assert.Contains("requires a second factor", (string?)refused["error_description"], StringComparison.Ordinal);
+
+        Assert.False((bool)(await (await admin.PutAsJsonAsync("/api/v1/admin/agency/second-factor", new { Required = false }, Ct)).ReadObject())["Required"]!);
+        Assert.Equal(HttpStatusCode.OK, (await TokenRequest(anonymous, PasswordForm(person))).StatusCode);
+        var audit = await (await admin.Get($"/api/v1/admin/audit?actor={Uri.EscapeDataString(CaselineServer.Login(agency))}")).ReadObject();
+        Assert.Equal(2, audit["Records"]!.AsArray().Count(r => (string?)r!["Action"] == "PUT /api/v1/admin/agency/second-factor" && (int)r["Outcome"]! == 200));
+    }
+
+    [Fact]
+    public async Task A_platform_administrator_adds_an_administrator_to_an_agency_through_the_api_and_nobody_else_can()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var admin = await server.ForAsync(agency);
+        var officer = CaselineServer.Login(agency, "plain");
+        await AddUser(admin, officer);
+        using var plain = Bearer(await server.PasswordToken(officer));
+        using var platform = Bearer(await server.PasswordToken(CaselineServer.PlatformAdmin));
+        var agencies = await (await platform.Get("/api/v1/admin/agencies")).Content.ReadFromJsonAsync<JsonArray>(Ct);
+        var agencyId = (long)agencies!.Single(a => (string?)a!["Name"] == agency)!["Id"]!;
+        var path = $"/api/v1/admin/agencies/{agencyId}/administrators";
+        var login = CaselineServer.Login(agency, "second-admin");
+
+        await (await admin.PostAsJsonAsync(path, new { Login = login }, Ct)).Problem(403);
+        await (await plain.PostAsJsonAsync(path, new { Login = login }, Ct)).Problem(403);
+        var invalid = await (await platform.PostAsJsonAsync(path, new { Login = "not an address" }, Ct)).Problem(400);
+        Assert.NotNull(invalid["errors"]!["Login"]);
+        await (await platform.PostAsJsonAsync($"/api/v1/admin/agencies/{agencyId + 1_000_000}/administrators", new { Login = login }, Ct)).Problem(404);
+
+        var created = await platform.PostAsJsonAsync(path, new { Login = login }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var user = await created.ReadObject();
+        Assert.Equal("AgencyAdministrator", (string?)user["Role"]);
+        await (await platform.PostAsJsonAsync(path, new { Login = login }, Ct)).Problem(409);
+
+        using var added = Bearer(await server.PasswordToken(login, (string)user["Password"]!));
+        var users = await (await added.Get("/api/v1/admin/users")).Content.ReadFromJsonAsync<JsonArray>(Ct);
+        Assert.Contains(users!, u => (string?)u!["Login"] == login && (string?)u["Role"] == "AgencyAdministrator");
+        var audit = await (await added.Get($"/api/v1/admin/audit?actor={Uri.EscapeDataString(CaselineServer.PlatformAdmin)}")).ReadObject();
+        Assert.Contains(audit["Records"]!.AsArray(), r => (string?)r!["Action"] == $"user invited: {login} as AgencyAdministrator" && (int)r["Outcome"]! == 201);
+    }
+
     /// <summary>An HTTP client whose connections come from another loopback address: another source, as the server sees it.</summary>
     internal static HttpClient FromSource(CaselineServer on, string address)
     {

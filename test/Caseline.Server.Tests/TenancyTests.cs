@@ -59,6 +59,7 @@ public sealed class TenancyTests(CaselineServer server) : IClassFixture<Caseline
         };
         var before = Snapshot(first);
         var secrets = new[] { Marker, (string)webhook["Id"]!, (string)job["Id"]!, (string)apiClient["ClientId"]!, (string)user["Id"]! };
+        var agencyId = server.Rows($"SELECT id FROM agencies WHERE name = '{first}'").Single();
 
         using var b = await server.ForAsync(CaselineServer.NewAgency());
         var routes = server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -70,7 +71,7 @@ public sealed class TenancyTests(CaselineServer server) : IClassFixture<Caseline
 
         foreach (var (method, pattern) in routes)
         {
-            var path = Fill(pattern, ids, webhook: (string)webhook["Id"]!, job: (string)job["Id"]!, apiClient: (string)apiClient["ClientId"]!, user: (string)user["Id"]!);
+            var path = Fill(pattern, ids, webhook: (string)webhook["Id"]!, job: (string)job["Id"]!, apiClient: (string)apiClient["ClientId"]!, user: (string)user["Id"]!, agency: agencyId);
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Body(method, pattern) };
             var response = await b.SendAsync(request, ct);
             var text = await response.Content.ReadAsStringAsync(ct);
@@ -93,13 +94,14 @@ public sealed class TenancyTests(CaselineServer server) : IClassFixture<Caseline
         return await (await http.PostAsync("/api/v1/sync/clients", content, TestContext.Current.CancellationToken)).ReadObject();
     }
 
-    private static string Fill(string pattern, Dictionary<string, string> ids, string webhook, string job, string apiClient, string user)
+    private static string Fill(string pattern, Dictionary<string, string> ids, string webhook, string job, string apiClient, string user, string agency)
     {
         var path = pattern;
         path = path.Replace("/transmit/webhooks/{id}", $"/transmit/webhooks/{webhook}", StringComparison.Ordinal)
             .Replace("/sync/jobs/{id}", $"/sync/jobs/{job}", StringComparison.Ordinal)
             .Replace("/admin/users/{id}", $"/admin/users/{user}", StringComparison.Ordinal)
-            .Replace("/admin/clients/{clientId}", $"/admin/clients/{apiClient}", StringComparison.Ordinal);
+            .Replace("/admin/clients/{clientId}", $"/admin/clients/{apiClient}", StringComparison.Ordinal)
+            .Replace("/admin/agencies/{id:long}", $"/admin/agencies/{agency}", StringComparison.Ordinal);
         foreach (var (name, value) in ids)
         {
             path = System.Text.RegularExpressions.Regex.Replace(path, $@"\{{{name}(:[^}}]+)?\}}", value);
@@ -128,7 +130,9 @@ public sealed class TenancyTests(CaselineServer server) : IClassFixture<Caseline
             _ when pattern.EndsWith("/clients", StringComparison.Ordinal) && pattern.Contains("/admin/", StringComparison.Ordinal) => """{"Name":"B client"}""",
             _ when pattern.Contains("/admin/clients/", StringComparison.Ordinal) => """{"Name":"B client"}""",
             _ when pattern.Contains("/admin/users", StringComparison.Ordinal) => """{"Login":"b-user@b.test","Role":"Officer"}""",
+            _ when pattern.EndsWith("/administrators", StringComparison.Ordinal) => """{"Login":"b-admin@b.test"}""",
             _ when pattern.Contains("/admin/agencies", StringComparison.Ordinal) => """{"Name":"b-made","AdminEmail":"b-made@b.test"}""",
+            _ when pattern.EndsWith("/admin/agency/second-factor", StringComparison.Ordinal) => """{"Required":false}""",
             _ when pattern.EndsWith("/recover", StringComparison.Ordinal) => """{"Since":"2000-01-01T00:00:00Z"}""",
             _ when pattern.Contains("/transmit/webhooks", StringComparison.Ordinal) => """{"Url":"http://127.0.0.1:9/b"}""",
             _ when pattern.Contains("/lookups/", StringComparison.Ordinal) => """{"Values":["B"]}""",

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
 using Caseline.Server.Storage;
@@ -20,8 +19,22 @@ internal sealed class AuditedAttribute : Attribute;
 /// <param name="Outcome">The HTTP status the request ended with.</param>
 internal sealed record AuditRecord(long Id, DateTimeOffset At, string Actor, string Action, string? ClientId, string? Remote, int Outcome);
 
-/// <summary>A page of the audit trail, newest last.</summary>
+/// <summary>A page of the audit trail, in the order it was read; <paramref name="Cursor"/> is where the next page starts.</summary>
 internal sealed record AuditPage(IReadOnlyList<AuditRecord> Records, string? Cursor, bool HasMore);
+
+/// <summary>What a read of the audit trail came to.</summary>
+internal abstract record AuditRead
+{
+    private AuditRead()
+    {
+    }
+
+    /// <summary>A page of records.</summary>
+    public sealed record Found(AuditPage Page) : AuditRead;
+
+    /// <summary>The cursor or the page size asked for is not one the trail gives or takes.</summary>
+    public sealed record Invalid(IReadOnlyDictionary<string, string[]> Errors) : AuditRead;
+}
 
 /// <summary>
 /// The append-only audit trail: every logon (success or failure) and every call to an endpoint that
@@ -30,8 +43,49 @@ internal sealed record AuditPage(IReadOnlyList<AuditRecord> Records, string? Cur
 /// group commit; the request does not wait for that commit, since its response is on the wire before it
 /// either way. The audit API answers only after every record queued before it has committed.
 /// </summary>
-internal sealed partial class AuditTrail(WriteQueue writes, ILogger<AuditTrail> logger)
+internal sealed partial class AuditTrail(WriteQueue writes, AuditStorage storage, ILogger<AuditTrail> logger)
 {
+    /// <summary>
+    /// The agency's records oldest first, as the API pages them: after the record <paramref name="after"/> points at,
+    /// <paramref name="limit"/> (100 when not given, at most 1,000) at a time.
+    /// </summary>
+    public async Task<AuditRead> ReadAsync(long agencyId, AuditFilter filter, string? after, int? limit, CancellationToken ct)
+    {
+        if (!Cursor.TryDecode(after, out long afterId) || limit is < 1 or > 1000)
+        {
+            return Invalid("query", "The after or limit parameter is invalid");
+        }
+
+        // Records of requests that have already been answered may still be queued: show them too.
+        await writes.FlushAsync(ct);
+        var take = limit ?? 100;
+        var records = storage.After(agencyId, filter, afterId, take + 1);
+        var hasMore = records.Count > take;
+        records = hasMore ? records[..take] : records;
+        return new AuditRead.Found(new AuditPage(records, records.Count > 0 ? Cursor.Encode(records[^1].Id) : after, hasMore));
+    }
+
+    /// <summary>
+    /// The agency's records newest first, as the web UI's audit page lists them: <paramref name="before"/> is the cursor of
+    /// the last record of the page before (records with a smaller id come next); the page's cursor is set when more follow.
+    /// </summary>
+    public async Task<AuditRead> LatestAsync(long agencyId, AuditFilter filter, string? before, int take, CancellationToken ct)
+    {
+        if (!Cursor.TryDecode(before, out long beforeId))
+        {
+            return Invalid("before", "The before parameter is invalid");
+        }
+
+        // Records of requests that have already been answered may still be queued: show them too.
+        await writes.FlushAsync(ct);
+        var records = storage.Before(agencyId, filter, before is null ? null : beforeId, take + 1);
+        return new AuditRead.Found(records.Count > take
+            ? new AuditPage(records[..take], Cursor.Encode(records[take - 1].Id), true)
+            : new AuditPage(records, null, false));
+    }
+
+    private static AuditRead.Invalid Invalid(string field, string message) => new(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] });
+
     public Task RecordAsync(HttpContext context, long? agencyId, string actor, string action, string? clientId, int outcome, CancellationToken ct)
     {
         var remote = context.Connection.RemoteIpAddress?.ToString();
@@ -175,67 +229,11 @@ internal static class AuditApi
     }
 
     internal static async Task<Results<Ok<AuditPage>, ValidationProblem>> Query(
-        Caller caller, Database database, WriteQueue writes, string? actor, string? clientId, DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit, CancellationToken ct)
-    {
-        if (!Cursor.TryDecode(after, out long afterId) || limit is < 1 or > 1000)
+        Caller caller, AuditTrail audit, string? actor, string? clientId, DateTimeOffset? from, DateTimeOffset? to, string? after, int? limit, CancellationToken ct) =>
+        await audit.ReadAsync(caller.AgencyId, new AuditFilter(actor, clientId, from, to), after, limit, ct) switch
         {
-            return Problems.Invalid("query", "The after or limit parameter is invalid");
-        }
-
-        // Records of requests that have already been answered may still be queued: show them too.
-        await writes.FlushAsync(ct);
-
-        var take = limit ?? 100;
-        using var connection = database.OpenReader();
-        using var command = connection.Command(
-            "SELECT id, at, actor, action, client_id, remote, outcome FROM audit WHERE agency_id = @agency AND id > @after"
-            + (actor is null ? "" : " AND actor = @actor") + (clientId is null ? "" : " AND client_id = @client")
-            + (from is null ? "" : " AND at >= @from") + (to is null ? "" : " AND at <= @to") + " ORDER BY id LIMIT @limit",
-            null, ("@agency", caller.AgencyId), ("@after", afterId), ("@actor", actor), ("@client", clientId),
-            ("@from", from?.UtcTicks), ("@to", to?.UtcTicks), ("@limit", take + 1));
-        var records = Read(command);
-        var hasMore = records.Count > take;
-        records = hasMore ? records[..take] : records;
-        return TypedResults.Ok(new AuditPage(records, records.Count > 0 ? Cursor.Encode(records[^1].Id) : after, hasMore));
-    }
-
-    /// <summary>
-    /// The agency's trail newest first, as the web UI's audit page lists it: <paramref name="before"/> is the cursor of the
-    /// last record of the page before (records with a smaller id come next).
-    /// </summary>
-    internal static async Task<(IReadOnlyList<AuditRecord> Records, string? Next)?> Latest(
-        Caller caller, Database database, WriteQueue writes, string? actor, string? clientId, DateTimeOffset? from, DateTimeOffset? to, string? before, int take, CancellationToken ct)
-    {
-        if (!Cursor.TryDecode(before, out long beforeId))
-        {
-            return null;
-        }
-
-        // Records of requests that have already been answered may still be queued: show them too.
-        await writes.FlushAsync(ct);
-        using var connection = database.OpenReader();
-        using var command = connection.Command(
-            "SELECT id, at, actor, action, client_id, remote, outcome FROM audit WHERE agency_id = @agency"
-            + (before is null ? "" : " AND id < @before")
-            + (actor is null ? "" : " AND actor = @actor") + (clientId is null ? "" : " AND client_id = @client")
-            + (from is null ? "" : " AND at >= @from") + (to is null ? "" : " AND at <= @to") + " ORDER BY id DESC LIMIT @limit",
-            null, ("@agency", caller.AgencyId), ("@before", beforeId), ("@actor", actor), ("@client", clientId),
-            ("@from", from?.UtcTicks), ("@to", to?.UtcTicks), ("@limit", take + 1));
-        var records = Read(command);
-        return records.Count > take ? (records[..take], Cursor.Encode(records[take - 1].Id)) : (records, null);
-    }
-
-    private static List<AuditRecord> Read(DbCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        var records = new List<AuditRecord>();
-        while (reader.Read())
-        {
-            records.Add(new AuditRecord(
-                reader.GetInt64(0), reader.Timestamp(1), reader.GetString(2), reader.GetString(3),
-                reader.NullableString(4), reader.NullableString(5), reader.GetInt32(6)));
-        }
-
-        return records;
-    }
+            AuditRead.Found found => TypedResults.Ok(found.Page),
+            AuditRead.Invalid invalid => Problems.Invalid(invalid.Errors),
+            _ => throw new InvalidOperationException("An audit read has no other result."),
+        };
 }

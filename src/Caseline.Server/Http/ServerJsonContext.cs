@@ -37,4 +37,5 @@ namespace Caseline.Server.Http;
 [JsonSerializable(typeof(ClientRequest))]
 [JsonSerializable(typeof(ClientView))]
 [JsonSerializable(typeof(List<ClientView>))]
+[JsonSerializable(typeof(SecondFactorRule))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -9,17 +9,14 @@ namespace Caseline.Server.Identity;
 /// and printed once to the console; they are never logged and cannot be read back.
 /// </summary>
 internal sealed partial class Bootstrap(
-    Database database, WriteQueue writes, IdentityStore identity, IHostEnvironment environment, IOptions<BootstrapOptions> options, ILogger<Bootstrap> logger)
+    IdentityStorage storage, WriteQueue writes, IdentityStore identity, IHostEnvironment environment, IOptions<BootstrapOptions> options, ILogger<Bootstrap> logger)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        using (var connection = database.OpenReader())
+        if (storage.AnyUsers())
         {
-            if (connection.Scalar<long>("SELECT COUNT(*) FROM users") > 0)
-            {
-                return;
-            }
+            return;
         }
 
         var settings = options.Value;
@@ -34,7 +31,7 @@ internal sealed partial class Bootstrap(
         var created = await writes.RunAsync(scope =>
         {
             scope.Database.LockNamed(scope, "bootstrap");
-            if (scope.Scalar<long>("SELECT COUNT(*) FROM users") > 0)
+            if (storage.AnyUsers(scope))
             {
                 return false;
             }
@@ -44,7 +41,7 @@ internal sealed partial class Bootstrap(
             if (demo)
             {
                 var agency = IdentityStore.InsertAgency(scope, settings.DemoAgency)
-                    ?? scope.Scalar<long>("SELECT id FROM agencies WHERE name = @name", ("@name", settings.DemoAgency));
+                    ?? storage.AgencyId(scope, settings.DemoAgency);
                 IdentityStore.InsertClient(scope, agency, settings.DemoClientId, settings.DemoClientId, hashes.Client);
                 IdentityStore.InsertUser(scope, agency, settings.DemoUserEmail, Roles.Officer, hashes.User);
                 IdentityStore.InsertUser(scope, agency, settings.DemoAdminEmail, Roles.AgencyAdministrator, demoAdminHash!);

@@ -12,57 +12,32 @@ internal sealed record ApiClientAccount(string ClientId, long? AgencyId, string 
 /// <summary>Failed logons of one kind for one account within the lockout window: how many, and the last one's time.</summary>
 internal readonly record struct Failures(int Count, DateTimeOffset Last);
 
-/// <summary>Users, API clients, agencies and failed logons.</summary>
-internal sealed class IdentityStore(Database database, WriteQueue writes, Sessions sessions, TimeProvider clock, IOptions<IdentityOptions> options)
+/// <summary>
+/// The identity feature's service over <see cref="IdentityStorage"/>: what a login key, a failure key and a recovery code's
+/// hash are, the lockout window, password hashing, and the write units that change an account (each ending the account's
+/// sessions where it must, through <see cref="Sessions"/>). The token endpoint, the sign-in sequence, the account pages and
+/// <see cref="AdminOperations"/> all go through it, so each rule is written once.
+/// </summary>
+internal sealed class IdentityStore(IdentityStorage storage, WriteQueue writes, Sessions sessions, TimeProvider clock, IOptions<IdentityOptions> options)
 {
     /// <summary>The first-party public client (officer UI, CLI): password grant only, no secret.</summary>
     public const string PublicClientId = "caseline";
 
     public static string LoginKey(string login) => login.Trim().ToLowerInvariant();
 
-    public UserAccount? FindUser(string login) => ReadUser("login_key = @key", LoginKey(login));
+    public UserAccount? FindUser(string login) => storage.FindUserByLogin(LoginKey(login));
 
-    public UserAccount? FindUserById(string id) => ReadUser("id = @key", id);
+    public UserAccount? FindUserById(string id) => storage.FindUser(id);
 
-    private UserAccount? ReadUser(string where, string key)
-    {
-        using var connection = database.OpenReader();
-        using var command = connection.Command(
-            $"SELECT id, agency_id, login, role, password_hash, disabled, stamp, service_account FROM users WHERE {where}", null, ("@key", key));
-        using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new UserAccount(
-                reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetInt64(5) != 0, reader.GetString(6), reader.GetInt64(7) != 0)
-            : null;
-    }
-
-    public ApiClientAccount? FindClient(string clientId)
-    {
-        using var connection = database.OpenReader();
-        using var command = connection.Command(
-            "SELECT client_id, agency_id, name, secret_hash, disabled, stamp FROM api_clients WHERE client_id = @id", null, ("@id", clientId));
-        using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new ApiClientAccount(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.NullableString(3), reader.GetInt64(4) != 0, reader.GetString(5))
-            : null;
-    }
+    public ApiClientAccount? FindClient(string clientId) => storage.FindClient(clientId);
 
     /// <summary>The user's TOTP secret, still encrypted; null when they have no second factor.</summary>
-    public string? ProtectedTotpSecret(string userId)
-    {
-        using var connection = database.OpenReader();
-        return connection.Scalar<string>("SELECT totp_secret FROM users WHERE id = @id", null, ("@id", userId));
-    }
+    public string? ProtectedTotpSecret(string userId) => storage.TotpSecret(userId);
 
-    public bool AgencyRequiresMfa(long agencyId)
-    {
-        using var connection = database.OpenReader();
-        return connection.Scalar<long>("SELECT require_mfa FROM agencies WHERE id = @id", null, ("@id", agencyId)) != 0;
-    }
+    public bool AgencyRequiresMfa(long agencyId) => storage.AgencyRequiresMfa(agencyId);
 
-    public Task SetAgencyRequiresMfaAsync(long agencyId, bool required, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Execute("UPDATE agencies SET require_mfa = @required WHERE id = @id", ("@id", agencyId), ("@required", required ? 1 : 0)), ct);
+    public Task SetAgencyRequiresMfaAsync(long agencyId, bool required, CancellationToken ct) =>
+        writes.RunAsync(scope => storage.SetAgencyRequiresMfa(scope, agencyId, required), ct);
 
     /// <summary>
     /// Gives the user a second factor and recovery codes (stored as SHA-256 hashes), replacing any before. Replacing one
@@ -70,29 +45,22 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
     /// </summary>
     public Task<string> EnrolTotpAsync(string userId, string protectedSecret, IEnumerable<string> recoveryCodes, CancellationToken ct) => writes.RunAsync(scope =>
     {
-        var replacing = scope.Scalar<string>("SELECT totp_secret FROM users WHERE id = @id", ("@id", userId)) is not null;
-        scope.Execute("UPDATE users SET totp_secret = @secret, totp_step = 0 WHERE id = @id", ("@id", userId), ("@secret", protectedSecret));
-        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
-        foreach (var code in recoveryCodes)
-        {
-            scope.Execute("INSERT INTO recovery_codes (user_id, code_hash) VALUES (@id, @hash)", ("@id", userId), ("@hash", RecoveryHash(code)));
-        }
-
+        var replacing = storage.TotpSecret(scope, userId) is not null;
+        storage.SetSecondFactor(scope, userId, protectedSecret, recoveryCodes.Select(RecoveryHash));
         if (replacing)
         {
             sessions.Renew(scope, Sessions.UserKey(userId));
         }
 
-        return scope.Scalar<string>("SELECT stamp FROM users WHERE id = @id", ("@id", userId))!;
+        return storage.UserStamp(scope, userId)!;
     }, ct);
 
     /// <summary>Takes away the user's own second factor (they proved the password and a code); ends their other sessions and returns the new stamp.</summary>
     public Task<string> RemoveTotpAsync(string userId, CancellationToken ct) => writes.RunAsync(scope =>
     {
-        scope.Execute("UPDATE users SET totp_secret = NULL, totp_step = 0 WHERE id = @id", ("@id", userId));
-        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
+        storage.RemoveSecondFactor(scope, userId);
         sessions.Renew(scope, Sessions.UserKey(userId));
-        return scope.Scalar<string>("SELECT stamp FROM users WHERE id = @id", ("@id", userId))!;
+        return storage.UserStamp(scope, userId)!;
     }, ct);
 
     /// <summary>
@@ -101,35 +69,30 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
     /// </summary>
     public Task<bool> UseTotpCodeAsync(string userId, byte[] secret, string? code, CancellationToken ct) =>
         Totp.Match(secret, code, clock.GetUtcNow()) is { } step
-            ? writes.RunAsync(scope => scope.Execute("UPDATE users SET totp_step = @step WHERE id = @id AND totp_step < @step", ("@id", userId), ("@step", step)) == 1, ct)
+            ? writes.RunAsync(scope => storage.UseTotpStep(scope, userId, step), ct)
             : Task.FromResult(false);
 
     /// <summary>Takes away a user's second factor and recovery codes (an administrator's reset); false when the user is not of the agency.</summary>
     public Task<bool> ResetMfaAsync(long agencyId, string userId, CancellationToken ct) => writes.RunAsync(scope =>
     {
-        if (scope.Execute("UPDATE users SET totp_secret = NULL, totp_step = 0 WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId)) == 0)
+        if (!storage.RemoveSecondFactor(scope, agencyId, userId))
         {
             return false;
         }
 
-        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id", ("@id", userId));
         sessions.Renew(scope, Sessions.UserKey(userId));
         return true;
     }, ct);
 
     /// <summary>Uses up one recovery code; false when it is not one of the user's (or was used).</summary>
-    public Task<bool> UseRecoveryCodeAsync(string userId, string code, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Execute("DELETE FROM recovery_codes WHERE user_id = @id AND code_hash = @hash", ("@id", userId), ("@hash", RecoveryHash(code))) == 1, ct);
+    public Task<bool> UseRecoveryCodeAsync(string userId, string code, CancellationToken ct) =>
+        writes.RunAsync(scope => storage.UseRecoveryCode(scope, userId, RecoveryHash(code)), ct);
 
     // Recovery codes are 50 random bits each, so a plain hash suffices (a slow one would make ten of them cost seconds).
     private static string RecoveryHash(string code) =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(code.Replace("-", "", StringComparison.Ordinal).Trim().ToUpperInvariant())));
 
-    public string? AgencyName(long agencyId)
-    {
-        using var connection = database.OpenReader();
-        return connection.Scalar<string>("SELECT name FROM agencies WHERE id = @id", null, ("@id", agencyId));
-    }
+    public string? AgencyName(long agencyId) => storage.AgencyName(agencyId);
 
     /// <summary>The failure key of a password logon with <paramref name="login"/>.</summary>
     public static string PasswordFailures(string login) => FailureKey("password", LoginKey(login));
@@ -142,71 +105,42 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(kind + ":" + value)));
 
     /// <summary>The failures of <paramref name="key"/> within the lockout window.</summary>
-    public Failures FailuresOf(string key)
-    {
-        using var connection = database.OpenReader();
-        var since = clock.GetUtcNow() - options.Value.LockoutWindow;
-        using var command = connection.Command(
-            "SELECT COUNT(*), MAX(at) FROM logon_failures WHERE login_key = @key AND at > @since", null, ("@key", key), ("@since", since.UtcTicks));
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return new Failures((int)reader.GetInt64(0), reader.IsDBNull(1) ? default : new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero));
-    }
+    public Failures FailuresOf(string key) => storage.FailuresOf(key, clock.GetUtcNow() - options.Value.LockoutWindow);
 
     public Task RecordFailureAsync(string key, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Execute("INSERT INTO logon_failures (login_key, at) VALUES (@key, @at)", ("@key", key), ("@at", scope.Now.UtcTicks)), ct);
+    {
+        storage.RecordFailure(scope, key);
+        return true;
+    }, ct);
 
     public Task ClearFailuresAsync(string key, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Execute("DELETE FROM logon_failures WHERE login_key = @key", ("@key", key)), ct);
+    {
+        storage.ClearFailures(scope, key);
+        return true;
+    }, ct);
 
     /// <summary>Unlocks a user of the agency (an administrator's act): their password and code failures are forgotten; false when not of the agency.</summary>
     public Task<bool> UnlockAsync(long agencyId, string userId, CancellationToken ct) => writes.RunAsync(scope =>
     {
-        var login = scope.Scalar<string>("SELECT login FROM users WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId));
-        if (login is null)
+        if (storage.LoginOf(scope, agencyId, userId) is not { } login)
         {
             return false;
         }
 
-        scope.Execute("DELETE FROM logon_failures WHERE login_key = @password OR login_key = @code", ("@password", PasswordFailures(login)), ("@code", CodeFailures(userId)));
+        storage.ClearFailures(scope, PasswordFailures(login));
+        storage.ClearFailures(scope, CodeFailures(userId));
         return true;
     }, ct);
 
-    /// <summary>The agency's users locked out now (by password or by code failures).</summary>
-    public IReadOnlySet<string> LockedUsers(long agencyId)
+    /// <summary>Which of <paramref name="users"/> are locked out now (by password or by code failures).</summary>
+    public IReadOnlySet<string> LockedUsers(IEnumerable<UserRow> users)
     {
-        var since = (clock.GetUtcNow() - options.Value.LockoutWindow).UtcTicks;
-        var locked = new HashSet<string>(StringComparer.Ordinal);
-        using var connection = database.OpenReader();
-        var failures = new Dictionary<string, int>(StringComparer.Ordinal);
-        using (var counts = connection.Command(
-            "SELECT login_key, COUNT(*) FROM logon_failures WHERE at > @since GROUP BY login_key HAVING COUNT(*) >= @limit", null,
-            ("@since", since), ("@limit", options.Value.LockoutFailures)))
-        using (var rows = counts.ExecuteReader())
-        {
-            while (rows.Read())
-            {
-                failures[rows.GetString(0)] = (int)rows.GetInt64(1);
-            }
-        }
-
-        using var command = connection.Command("SELECT id, login FROM users WHERE agency_id = @agency", null, ("@agency", agencyId));
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            if (failures.ContainsKey(PasswordFailures(reader.GetString(1))) || failures.ContainsKey(CodeFailures(reader.GetString(0))))
-            {
-                locked.Add(reader.GetString(0));
-            }
-        }
-
-        return locked;
+        var failing = storage.LockedKeys(clock.GetUtcNow() - options.Value.LockoutWindow, options.Value.LockoutFailures);
+        return users.Where(u => failing.Contains(PasswordFailures(u.Login)) || failing.Contains(CodeFailures(u.Id))).Select(u => u.Id).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Deletes failure records older than the lockout window, and ended sessions that have expired anyway.</summary>
-    public static int Prune(WriteScope scope, DateTimeOffset now, TimeSpan window) =>
-        scope.Execute("DELETE FROM logon_failures WHERE at <= @since", ("@since", (now - window).UtcTicks))
-        + scope.Execute("DELETE FROM ended_sessions WHERE until <= @now", ("@now", now.UtcTicks));
+    public static int Prune(WriteScope scope, DateTimeOffset now, TimeSpan window) => scope.Database.Identity.Prune(scope, now - window, now);
 
     public string Hash(string secret) => PasswordHashing.Hash(secret, options.Value.PasswordHashIterations);
 
@@ -222,31 +156,20 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
     public Task<bool> UpdateUserAsync(long agencyId, string userId, string? role, bool? disabled, bool? serviceAccount, CancellationToken ct) =>
         writes.RunAsync(scope =>
         {
-            using (var reader = scope.Query("SELECT role, disabled, service_account FROM users WHERE id = @id AND agency_id = @agency", ("@id", userId), ("@agency", agencyId)))
+            if (storage.Flags(scope, agencyId, userId) is not { } now)
             {
-                if (!reader.Read())
-                {
-                    return false;
-                }
-
-                var ends = (role is not null && role != reader.GetString(0))
-                    || (disabled is { } d && d != (reader.GetInt64(1) != 0))
-                    || (serviceAccount is { } s && s != (reader.GetInt64(2) != 0));
-                if (!ends)
-                {
-                    return true;
-                }
+                return false;
             }
 
-            scope.Execute(
-                """
-                UPDATE users SET role = COALESCE(@role, role), disabled = COALESCE(@disabled, disabled),
-                    service_account = COALESCE(@service, service_account)
-                WHERE id = @id
-                """,
-                ("@id", userId), ("@role", role), ("@disabled", disabled is { } off ? (off ? 1 : 0) : null),
-                ("@service", serviceAccount is { } service ? (service ? 1 : 0) : null));
-            sessions.Renew(scope, Sessions.UserKey(userId));
+            var ends = (role is not null && role != now.Role)
+                || (disabled is { } d && d != now.Disabled)
+                || (serviceAccount is { } s && s != now.ServiceAccount);
+            if (ends)
+            {
+                storage.SetFlags(scope, userId, role, disabled, serviceAccount);
+                sessions.Renew(scope, Sessions.UserKey(userId));
+            }
+
             return true;
         }, ct);
 
@@ -258,60 +181,39 @@ internal sealed class IdentityStore(Database database, WriteQueue writes, Sessio
     /// </summary>
     public Task<string?> SetPasswordAsync(string userId, string passwordHash, bool mustChange, CancellationToken ct) => writes.RunAsync(scope =>
     {
-        if (scope.Execute(
-            "UPDATE users SET password_hash = @hash, must_change_password = @must WHERE id = @id",
-            ("@id", userId), ("@hash", passwordHash), ("@must", mustChange ? 1 : 0)) == 0)
+        if (!storage.SetPassword(scope, userId, passwordHash, mustChange))
         {
             return null;
         }
 
         sessions.Renew(scope, Sessions.UserKey(userId));
-        return scope.Scalar<string>("SELECT stamp FROM users WHERE id = @id", ("@id", userId));
+        return storage.UserStamp(scope, userId);
     }, ct);
 
     /// <summary>Makes a new user replace the one-time password they were given (an invitation) at the next sign-in.</summary>
     public Task RequirePasswordChangeAsync(string userId, CancellationToken ct) => writes.RunAsync(scope =>
-        scope.Execute("UPDATE users SET must_change_password = 1 WHERE id = @id", ("@id", userId)), ct);
+    {
+        storage.RequirePasswordChange(scope, userId);
+        return true;
+    }, ct);
 
     /// <summary>Whether the user must replace a password someone else set before doing anything else in the web UI.</summary>
-    public bool MustChangePassword(string userId)
-    {
-        using var connection = database.OpenReader();
-        return connection.Scalar<long>("SELECT must_change_password FROM users WHERE id = @id", null, ("@id", userId)) != 0;
-    }
+    public bool MustChangePassword(string userId) => storage.MustChangePassword(userId);
 
-    /// <summary>Adds a user; null when the login is taken.</summary>
-    public static string? InsertUser(WriteScope scope, long? agencyId, string login, string role, string passwordHash)
+    /// <summary>
+    /// Adds a user; null when the login is taken. <paramref name="mustChange"/> makes them replace the password at their
+    /// first sign-in to the web UI (someone else knows it).
+    /// </summary>
+    public static string? InsertUser(WriteScope scope, long? agencyId, string login, string role, string passwordHash, bool mustChange = false)
     {
-        if (scope.Scalar<long>("SELECT COUNT(*) FROM users WHERE login_key = @key", ("@key", LoginKey(login))) > 0)
-        {
-            return null;
-        }
-
         var id = Guid.CreateVersion7().ToString("D");
-        scope.Execute(
-            "INSERT INTO users (id, agency_id, login, login_key, role, password_hash, created_at, stamp) VALUES (@id, @agency, @login, @key, @role, @hash, @now, @stamp)",
-            ("@id", id), ("@stamp", Sessions.NewStamp()), ("@agency", agencyId), ("@login", login.Trim()), ("@key", LoginKey(login)), ("@role", role), ("@hash", passwordHash), ("@now", scope.Now.UtcTicks));
-        return id;
+        return scope.Database.Identity.AddUser(scope, new NewUser(id, agencyId, login.Trim(), LoginKey(login), role, passwordHash, Sessions.NewStamp(), mustChange)) ? id : null;
     }
 
     /// <summary>Adds an API client; false when the id is taken.</summary>
-    public static bool InsertClient(WriteScope scope, long? agencyId, string clientId, string name, string? secretHash)
-    {
-        if (scope.Scalar<long>("SELECT COUNT(*) FROM api_clients WHERE client_id = @id", ("@id", clientId)) > 0)
-        {
-            return false;
-        }
-
-        scope.Execute(
-            "INSERT INTO api_clients (client_id, agency_id, name, secret_hash, created_at, stamp) VALUES (@id, @agency, @name, @hash, @now, @stamp)",
-            ("@id", clientId), ("@stamp", Sessions.NewStamp()), ("@agency", agencyId), ("@name", name), ("@hash", secretHash), ("@now", scope.Now.UtcTicks));
-        return true;
-    }
+    public static bool InsertClient(WriteScope scope, long? agencyId, string clientId, string name, string? secretHash) =>
+        scope.Database.Identity.AddClient(scope, agencyId, clientId, name, secretHash, Sessions.NewStamp());
 
     /// <summary>Adds an agency; null when the name is taken.</summary>
-    public static long? InsertAgency(WriteScope scope, string name) =>
-        scope.Scalar<long>("SELECT COUNT(*) FROM agencies WHERE name = @name", ("@name", name)) > 0
-            ? null
-            : scope.Scalar<long>("INSERT INTO agencies (name, created_at) VALUES (@name, @now) RETURNING id", ("@name", name), ("@now", scope.Now.UtcTicks));
+    public static long? InsertAgency(WriteScope scope, string name) => scope.Database.Identity.AddAgency(scope, name);
 }

@@ -28,6 +28,7 @@ internal sealed class Sessions(Database database, TimeProvider clock)
     private readonly Lock _gate = new();
     private long _generation;
     private volatile bool _endedLoaded;
+    private readonly IdentityStorage _storage = database.Identity;
     private volatile bool _listening = !database.IsShared;
 
     /// <summary>Whether every change committed elsewhere reaches this process (always, where it is the only one).</summary>
@@ -110,8 +111,16 @@ internal sealed class Sessions(Database database, TimeProvider clock)
     /// </summary>
     public void Renew(WriteScope scope, string key)
     {
-        var (table, column) = Table(key);
-        scope.Execute($"UPDATE {table} SET stamp = @stamp WHERE {column} = @id", ("@stamp", NewStamp()), ("@id", key[2..]));
+        var (user, id) = Account(key);
+        if (user)
+        {
+            _storage.SetUserStamp(scope, id, NewStamp());
+        }
+        else
+        {
+            _storage.SetClientStamp(scope, id, NewStamp());
+        }
+
         scope.Database.IdentityChanged(scope, key);
         scope.AfterCommit.Add(() => Forget(key));
     }
@@ -119,8 +128,7 @@ internal sealed class Sessions(Database database, TimeProvider clock)
     /// <summary>Ends one session (a sign-out, a revoked token), remembered until <paramref name="until"/>, when it would have ended anyway.</summary>
     public void End(WriteScope scope, string sessionId, DateTimeOffset until)
     {
-        scope.Execute(
-            "INSERT INTO ended_sessions (id, until) VALUES (@id, @until) ON CONFLICT (id) DO NOTHING", ("@id", sessionId), ("@until", until.UtcTicks));
+        _storage.EndSession(scope, sessionId, until);
         var key = $"s:{sessionId}:{until.UtcTicks}";
         scope.Database.IdentityChanged(scope, key);
         scope.AfterCommit.Add(() => Changed(key));
@@ -171,11 +179,10 @@ internal sealed class Sessions(Database database, TimeProvider clock)
 
     private bool IsEnded(string session)
     {
-        var now = clock.GetUtcNow().UtcTicks;
+        var now = clock.GetUtcNow();
         if (!_listening)
         {
-            using var connection = database.OpenReader();
-            return connection.Scalar<long>("SELECT COUNT(*) FROM ended_sessions WHERE id = @id AND until > @now", null, ("@id", session), ("@now", now)) > 0;
+            return _storage.IsEnded(session, now);
         }
 
         if (!_endedLoaded)
@@ -183,10 +190,10 @@ internal sealed class Sessions(Database database, TimeProvider clock)
             LoadEnded(now);
         }
 
-        return _ended.TryGetValue(session, out var until) && until > now;
+        return _ended.TryGetValue(session, out var until) && until > now.UtcTicks;
     }
 
-    private void LoadEnded(long now)
+    private void LoadEnded(DateTimeOffset now)
     {
         lock (_gate)
         {
@@ -195,12 +202,9 @@ internal sealed class Sessions(Database database, TimeProvider clock)
                 return;
             }
 
-            using var connection = database.OpenReader();
-            using var command = connection.Command("SELECT id, until FROM ended_sessions WHERE until > @now", null, ("@now", now));
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            foreach (var (session, until) in _storage.EndedSessions(now))
             {
-                _ended[reader.GetString(0)] = reader.GetInt64(1);
+                _ended[session] = until;
             }
 
             _endedLoaded = true;
@@ -209,15 +213,15 @@ internal sealed class Sessions(Database database, TimeProvider clock)
 
     private string ReadStamp(string key)
     {
-        var (table, column) = Table(key);
-        using var connection = database.OpenReader();
-        return connection.Scalar<string>($"SELECT stamp FROM {table} WHERE {column} = @id", null, ("@id", key[2..])) ?? NoAccount;
+        var (user, id) = Account(key);
+        return (user ? _storage.UserStamp(id) : _storage.ClientStamp(id)) ?? NoAccount;
     }
 
-    private static (string Table, string Column) Table(string key) => key[0] switch
+    /// <summary>Whether <paramref name="key"/> is a user's (else an API client's), and the account's id.</summary>
+    private static (bool User, string Id) Account(string key) => key[0] switch
     {
-        'u' => ("users", "id"),
-        'c' => ("api_clients", "client_id"),
+        'u' => (true, key[2..]),
+        'c' => (false, key[2..]),
         _ => throw new ArgumentException("Not an account key.", nameof(key)),
     };
 }

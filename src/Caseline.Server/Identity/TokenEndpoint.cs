@@ -40,6 +40,7 @@ internal static class TokenEndpoint
         services.AddSingleton<LogonThrottle>();
         services.AddSingleton<SecondFactor>();
         services.AddSingleton<Logons>();
+        services.AddSingleton<AdminOperations>();
         services.AddHostedService<Bootstrap>();
         services.AddOpenIddict()
             .AddServer(server =>

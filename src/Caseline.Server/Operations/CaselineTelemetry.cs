@@ -82,10 +82,7 @@ internal sealed class CaselineTelemetry
     public void SyncProcessed(long profiles) => _syncProfiles.Add(profiles);
 
     private string AgencyName(long id) => _agencies.GetOrAdd(id, static (agency, database) =>
-    {
-        using var connection = database.OpenReader();
-        return connection.Scalar<string>("SELECT name FROM agencies WHERE id = @id", null, ("@id", agency)) ?? agency.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    }, _database);
+        database.Identity.AgencyName(agency) ?? agency.ToString(System.Globalization.CultureInfo.InvariantCulture), _database);
 
     /// <summary>Every endpoint's open deliveries (0 too, so the series exists); one read serves both gauges of a collection.</summary>
     private List<(string Endpoint, long Backlog, DateTimeOffset? Oldest)> Backlog()

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Caseline.Server.Web.Pages.Admin;
 
 /// <summary>The agency's audit trail, read-only and newest first, filtered by who, client and day.</summary>
-internal sealed class AuditModel(Database database, WriteQueue writes) : AdminPage
+internal sealed class AuditModel(AuditTrail audit) : AdminPage
 {
     [BindProperty(SupportsGet = true)]
     public string? Actor { get; set; }
@@ -39,7 +39,7 @@ internal sealed class AuditModel(Database database, WriteQueue writes) : AdminPa
             return;
         }
 
-        if (await AuditApi.Latest(Caller, database, writes, Blank(Actor), Blank(ClientId), from, to, Blank(Before), 200, ct) is not { } page)
+        if (await audit.LatestAsync(Caller.AgencyId, new AuditFilter(Blank(Actor), Blank(ClientId), from, to), Blank(Before), 200, ct) is not AuditRead.Found { Page: var page })
         {
             Errors["before"] = ["The page asked for does not exist; start again from the newest records."];
             Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -47,9 +47,9 @@ internal sealed class AuditModel(Database database, WriteQueue writes) : AdminPa
         }
 
         Records = page.Records;
-        Next = page.Next is null
+        Next = page.Cursor is null
             ? null
-            : QueryHelpers.AddQueryString("/ui/admin/audit", new Dictionary<string, string?> { ["actor"] = Actor, ["clientId"] = ClientId, ["from"] = From, ["to"] = To, ["before"] = page.Next }
+            : QueryHelpers.AddQueryString("/ui/admin/audit", new Dictionary<string, string?> { ["actor"] = Actor, ["clientId"] = ClientId, ["from"] = From, ["to"] = To, ["before"] = page.Cursor }
                 .Where(p => !string.IsNullOrEmpty(p.Value)));
     }
 

@@ -1,12 +1,11 @@
 using Caseline.Server.Identity;
-using Caseline.Server.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using static Caseline.Server.Identity.AdminResult;
 
 namespace Caseline.Server.Web.Pages.Admin;
 
 /// <summary>The agency's API clients: create and rotate (the secret shown once), disable and enable.</summary>
-internal sealed class ApiClientsModel(Database database, WriteQueue writes, IdentityStore identity, Sessions sessions) : AdminPage
+internal sealed class ApiClientsModel(AdminOperations admin) : AdminPage
 {
     public IReadOnlyList<ClientView> Clients { get; private set; } = [];
 
@@ -20,11 +19,11 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
 
     public async Task<IActionResult> OnPostCreateAsync(string? name, string? clientId, CancellationToken ct)
     {
-        var result = await AdminApi.CreateClient(new ClientRequest(name, string.IsNullOrWhiteSpace(clientId) ? null : clientId, null), Caller, writes, identity, ct);
-        await AuditAsync($"API client created: {(result.Result is Created<ClientView> made ? made.Value!.ClientId : clientId?.Trim())}", Outcome(result.Result));
-        if (Succeeded(result.Result) && result.Result is Created<ClientView> created)
+        var result = await admin.CreateClientAsync(Caller, new ClientRequest(name, string.IsNullOrWhiteSpace(clientId) ? null : clientId, null), ct);
+        await AuditAsync($"API client created: {(result is ClientCreated made ? made.Client.ClientId : clientId?.Trim())}", Outcome(result));
+        if (Succeeded(result) && result is ClientCreated created)
         {
-            ShownOnce = ($"Client secret of {created.Value!.ClientId}", created.Value.Secret!);
+            ShownOnce = ($"Client secret of {created.Client.ClientId}", created.Client.Secret!);
         }
         else
         {
@@ -37,11 +36,11 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
 
     public async Task<IActionResult> OnPostRotateAsync(string clientId, CancellationToken ct)
     {
-        var result = await AdminApi.RotateClientSecret(clientId, Caller, writes, identity, sessions, ct);
-        await AuditAsync($"API client secret rotated: {clientId}", Outcome(result.Result));
-        if (Succeeded(result.Result) && result.Result is Ok<ClientView> rotated)
+        var result = await admin.RotateClientSecretAsync(Caller, clientId, ct);
+        await AuditAsync($"API client secret rotated: {clientId}", Outcome(result));
+        if (Succeeded(result) && result is ClientChanged rotated)
         {
-            ShownOnce = ($"New client secret of {clientId} (the old one has stopped working)", rotated.Value!.Secret!);
+            ShownOnce = ($"New client secret of {clientId} (the old one has stopped working)", rotated.Client.Secret!);
         }
 
         Load();
@@ -54,7 +53,7 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
 
     private async Task<IActionResult> SwitchAsync(string clientId, bool disabled, CancellationToken ct)
     {
-        var result = (await AdminApi.UpdateClient(clientId, new ClientRequest(null, null, disabled), Caller, writes, sessions, ct)).Result;
+        var result = await admin.UpdateClientAsync(Caller, clientId, new ClientRequest(null, null, disabled), ct);
         await AuditAsync($"API client {(disabled ? "disabled" : "enabled")}: {clientId}", Outcome(result));
         if (Succeeded(result))
         {
@@ -66,5 +65,5 @@ internal sealed class ApiClientsModel(Database database, WriteQueue writes, Iden
         return Page();
     }
 
-    private void Load() => Clients = AdminApi.ListClients(Caller, database).Value!;
+    private void Load() => Clients = admin.Clients(Caller.AgencyId);
 }

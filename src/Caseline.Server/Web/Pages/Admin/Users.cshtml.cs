@@ -1,12 +1,11 @@
 using Caseline.Server.Identity;
-using Caseline.Server.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using static Caseline.Server.Identity.AdminResult;
 
 namespace Caseline.Server.Web.Pages.Admin;
 
 /// <summary>The agency's users: invite (with a one-time password shown once), change a role, disable and enable, mark service accounts, unlock.</summary>
-internal sealed class UsersModel(Database database, WriteQueue writes, IdentityStore identity) : AdminPage
+internal sealed class UsersModel(AdminOperations admin) : AdminPage
 {
     public static readonly string[] Roles = [Identity.Roles.Officer, Identity.Roles.AgencyAdministrator];
 
@@ -27,13 +26,12 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     public async Task<IActionResult> OnPostInviteAsync(string? login, string? role, CancellationToken ct)
     {
-        var result = await AdminApi.CreateUser(new UserRequest(login, role, null, null), Caller, writes, identity, ct);
-        await AuditAsync($"user invited: {login?.Trim()} as {role}", Outcome(result.Result));
-        if (Succeeded(result.Result) && result.Result is Created<UserView> created)
+        // Someone else knows a one-time password: the user replaces it at the first sign-in.
+        var result = await admin.CreateUserAsync(Caller, new UserRequest(login, role, null, null), oneTimePassword: true, ct);
+        await AuditAsync(AdminOperations.Invited(login?.Trim() ?? "", role ?? ""), Outcome(result));
+        if (Succeeded(result) && result is UserCreated created)
         {
-            // Someone else knows a one-time password: the user replaces it at the first sign-in.
-            await identity.RequirePasswordChangeAsync(created.Value!.Id, ct);
-            ShownOnce = ($"One-time password for {created.Value.Login}", created.Value.Password!);
+            ShownOnce = ($"One-time password for {created.User.Login}", created.User.Password!);
         }
         else
         {
@@ -59,12 +57,12 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     public async Task<IActionResult> OnPostUnlockAsync(string id, CancellationToken ct)
     {
-        if (!Succeeded((await AdminApi.UnlockUser(id, Caller, identity, ct)).Result))
+        if (await admin.UnlockAsync(Caller, id, ct) is not UserChanged unlocked)
         {
             return NotFound();
         }
 
-        await AuditAsync("user unlocked: " + identity.FindUserById(id)?.Login);
+        await AuditAsync("user unlocked: " + unlocked.User.Login);
         Notify("Unlocked: the user can sign in again.");
         return RedirectToPage();
     }
@@ -72,21 +70,16 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
     /// <summary>A new one-time password for another user of the agency, shown once; the user must replace it at the next sign-in.</summary>
     public async Task<IActionResult> OnPostResetPasswordAsync(string id, CancellationToken ct)
     {
-        if (identity.FindUserById(id) is not { } user || user.AgencyId != Caller.AgencyId)
+        var result = await admin.ResetPasswordAsync(Caller, id, ct);
+        if (result is Refused { Reason: Refusal.NotFound })
         {
             return NotFound();
         }
 
-        if (string.Equals(user.Login, Caller.Login, StringComparison.OrdinalIgnoreCase))
+        if (Succeeded(result) && result is UserChanged reset)
         {
-            Errors[""] = ["Change your own password on the Password page, with your current one."];
-        }
-        else
-        {
-            var password = PasswordHashing.NewSecret();
-            await identity.SetPasswordAsync(user.Id, identity.Hash(password), mustChange: true, ct);
-            await AuditAsync($"password reset: {user.Login}");
-            ShownOnce = ($"One-time password for {user.Login} (the old one has stopped working)", password);
+            await AuditAsync($"password reset: {reset.User.Login}");
+            ShownOnce = ($"One-time password for {reset.User.Login} (the old one has stopped working)", reset.User.Password!);
         }
 
         Load();
@@ -95,23 +88,21 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     private async Task<IActionResult> UpdateAsync(string id, UserRequest change, string done, string action, CancellationToken ct)
     {
-        if (identity.FindUserById(id) is { } user && string.Equals(user.Login, Caller.Login, StringComparison.OrdinalIgnoreCase))
+        var result = await admin.UpdateUserAsync(Caller, id, change, ct);
+        if (result is UserChanged updated)
+        {
+            await AuditAsync($"{action}: {updated.User.Login}", Outcome(result));
+            Notify(done);
+            return RedirectToPage();
+        }
+
+        if (result is Refused { Reason: Refusal.Forbidden })
         {
             Errors[""] = ["You cannot change your own role or disable yourself."];
         }
         else
         {
-            var result = (await AdminApi.UpdateUser(id, change, Caller, writes, identity, database, ct)).Result;
-            if (result is Ok<UserView> updated)
-            {
-                await AuditAsync($"{action}: {updated.Value!.Login}", Outcome(result));
-            }
-
-            if (Succeeded(result))
-            {
-                Notify(done);
-                return RedirectToPage();
-            }
+            Succeeded(result);
         }
 
         Load();
@@ -120,12 +111,12 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     public async Task<IActionResult> OnPostResetMfaAsync(string id, CancellationToken ct)
     {
-        if (!await identity.ResetMfaAsync(Caller.AgencyId, id, ct))
+        if (await admin.ResetSecondFactorAsync(Caller, id, ct) is not UserChanged reset)
         {
             return NotFound();
         }
 
-        await AuditAsync($"second factor reset: {identity.FindUserById(id)?.Login}");
+        await AuditAsync($"second factor reset: {reset.User.Login}");
 
         Notify("Second factor reset: the user signs in with the password alone, and sets up an app again if the agency requires one.");
         return RedirectToPage();
@@ -133,7 +124,7 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     public async Task<IActionResult> OnPostRequireMfaAsync(bool required, CancellationToken ct)
     {
-        await identity.SetAgencyRequiresMfaAsync(Caller.AgencyId, required, ct);
+        await admin.SetSecondFactorRuleAsync(Caller, new SecondFactorRule(required), ct);
         await AuditAsync(required ? "second factor required" : "second factor made optional");
         Notify(required ? "A second factor is now required: users without one set it up at their next sign-in." : "A second factor is now optional.");
         return RedirectToPage();
@@ -141,17 +132,8 @@ internal sealed class UsersModel(Database database, WriteQueue writes, IdentityS
 
     private void Load()
     {
-        Users = AdminApi.ListUsers(Caller, database, identity).Value!;
-        using var connection = database.OpenReader();
-        using var command = connection.Command("SELECT id FROM users WHERE agency_id = @agency AND totp_secret IS NOT NULL", null, ("@agency", Caller.AgencyId));
-        using var reader = command.ExecuteReader();
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        while (reader.Read())
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        WithSecondFactor = ids;
-        RequiresMfa = identity.AgencyRequiresMfa(Caller.AgencyId);
+        var list = admin.Users(Caller.AgencyId);
+        (Users, WithSecondFactor) = (list.Users, list.WithSecondFactor);
+        RequiresMfa = admin.SecondFactorRule(Caller.AgencyId).Required == true;
     }
 }

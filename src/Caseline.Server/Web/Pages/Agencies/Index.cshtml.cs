@@ -1,8 +1,7 @@
 using Caseline.Server.Identity;
-using Caseline.Server.Storage;
 using Caseline.Server.Web.Pages.Admin;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using static Caseline.Server.Identity.AdminResult;
 
 namespace Caseline.Server.Web.Pages.Agencies;
 
@@ -10,7 +9,7 @@ namespace Caseline.Server.Web.Pages.Agencies;
 /// The platform administrator's page: every agency, a new one with its first administrator, and another administrator
 /// for an agency there is (each with a one-time password shown once, to be replaced at the first sign-in).
 /// </summary>
-internal sealed class AgenciesModel(Database database, WriteQueue writes, IdentityStore identity) : AdminPage
+internal sealed class AgenciesModel(AdminOperations admin) : AdminPage
 {
     public IReadOnlyList<AgencyView> Agencies { get; private set; } = [];
 
@@ -28,16 +27,16 @@ internal sealed class AgenciesModel(Database database, WriteQueue writes, Identi
         ["Login"] = "The administrator's email address",
     };
 
-    public void OnGet() => Agencies = AdminApi.ListAgencies(database).Value!;
+    public void OnGet() => Agencies = admin.Agencies();
 
     public async Task<IActionResult> OnPostAsync(string? name, string? adminEmail, CancellationToken ct)
     {
-        var result = await AdminApi.CreateAgency(new AgencyRequest(name, adminEmail, null), writes, identity, ct);
-        if (Succeeded(result.Result) && result.Result is Created<AgencyView> created)
+        // Someone else knows a one-time password: its user replaces it at the first sign-in.
+        var result = await admin.CreateAgencyAsync(new AgencyRequest(name, adminEmail, null), oneTimePassword: true, ct);
+        if (Succeeded(result) && result is AgencyCreated created)
         {
-            await MustReplaceAsync(created.Value!.AdminEmail!, ct);
-            await AuditAsync(created.Value.Id, $"agency created with its administrator {created.Value.AdminEmail}", StatusCodes.Status201Created);
-            ShownOnce = ($"One-time password for {created.Value.AdminEmail}", created.Value.AdminPassword!);
+            await AuditAsync(created.Agency.Id, $"agency created with its administrator {created.Agency.AdminEmail}", StatusCodes.Status201Created);
+            ShownOnce = ($"One-time password for {created.Agency.AdminEmail}", created.Agency.AdminPassword!);
         }
         else
         {
@@ -50,12 +49,11 @@ internal sealed class AgenciesModel(Database database, WriteQueue writes, Identi
 
     public async Task<IActionResult> OnPostAdministratorAsync(long agency, string? login, CancellationToken ct)
     {
-        var result = await AdminApi.AddAgencyAdministrator(agency, new UserRequest(login, null, null, null), writes, identity, ct);
-        if (Succeeded(result.Result) && result.Result is Created<UserView> created)
+        var result = await admin.AddAdministratorAsync(agency, new UserRequest(login, null, null, null), oneTimePassword: true, ct);
+        if (Succeeded(result) && result is UserCreated created)
         {
-            await MustReplaceAsync(created.Value!.Login, ct);
-            await AuditAsync(agency, $"user invited: {created.Value.Login} as {Roles.AgencyAdministrator}", StatusCodes.Status201Created);
-            ShownOnce = ($"One-time password for {created.Value.Login}", created.Value.Password!);
+            await AuditAsync(agency, AdminOperations.Invited(created.User.Login, created.User.Role), StatusCodes.Status201Created);
+            ShownOnce = ($"One-time password for {created.User.Login}", created.User.Password!);
         }
         else
         {
@@ -64,14 +62,5 @@ internal sealed class AgenciesModel(Database database, WriteQueue writes, Identi
 
         OnGet();
         return Page();
-    }
-
-    // Someone else knows a one-time password: its user replaces it at the first sign-in.
-    private async Task MustReplaceAsync(string login, CancellationToken ct)
-    {
-        if (identity.FindUser(login) is { } user)
-        {
-            await identity.RequirePasswordChangeAsync(user.Id, ct);
-        }
     }
 }

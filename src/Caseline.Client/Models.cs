@@ -27,11 +27,11 @@ public sealed record Written<T>(T Value, bool Created);
 /// <param name="AssignedOfficer">Officer.</param>
 public sealed record ClientSummary(string IntegrationId, string? FirstName, string? LastName, string? Status, string? AssignedCaseload, string? AssignedOfficer);
 
-/// <summary>Filters of <see cref="CaselineClient.ListClientsAsync"/>; each is optional.</summary>
-/// <param name="Name">Part of the first or last name, ignoring case.</param>
+/// <summary>Filters of <see cref="CaselineClient.ListClientsAsync"/>; each is optional, and all ignore case.</summary>
+/// <param name="Name">Part of the first or last name, or of the IntegrationId.</param>
 /// <param name="Status"><c>Active</c> or <c>Inactive</c>.</param>
-/// <param name="Caseload">The assigned caseload.</param>
-/// <param name="Officer">The assigned officer.</param>
+/// <param name="Caseload">The assigned caseload (the whole value).</param>
+/// <param name="Officer">The assigned officer (the whole value).</param>
 public sealed record ClientQuery(string? Name = null, string? Status = null, string? Caseload = null, string? Officer = null);
 
 /// <summary>A bulk sync job: where it stands and what it did.</summary>

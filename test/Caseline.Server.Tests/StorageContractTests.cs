@@ -56,6 +56,9 @@ public abstract partial class StorageContractTests : IAsyncLifetime
     private Task<T> Write<T>(long agency, Func<ProfileWriter, T> work, string origin = "cms user-1") =>
         Writes.RunAsync(scope => work(new ProfileWriter(scope, agency, "tester", origin)));
 
+    /// <summary>A caller of <paramref name="agency"/>, as a token of its officer would make it.</summary>
+    private static Identity.Caller Caller(long agency, string origin = "cms user-1") => new(agency, "agency", "tester", "Officer", origin);
+
     private List<(long Position, string Body)> Log(long agency)
     {
         using var connection = Database.OpenReader();
@@ -181,12 +184,12 @@ public abstract partial class StorageContractTests : IAsyncLifetime
         var second = await NewAgency("second");
         await Write(first, w => { w.CreateClient("EX1"); return w.Put("EX1", new EmailDetails("first@example.org")); });
         await Write(second, w => { w.CreateClient("EX1"); return w.Put("EX1", new EmailDetails("second@example.org")); });
-        var queries = new ProfileQueries(Database);
+        var clients = new ClientOperations(Database.Clients, Database.Deliveries, Writes, TimeProvider.System);
 
-        Assert.Equal("first@example.org", queries.Profile(first, "EX1")!.Email);
-        Assert.Equal("second@example.org", queries.Profile(second, "EX1")!.Email);
-        Assert.Null(queries.Profile(first + second + 1, "EX1"));
-        Assert.Single(queries.Timeline(first, "EX1", "cms user-1", 0, 10)!);
+        Assert.Equal("first@example.org", clients.Profile(Caller(first), "EX1")!.Email);
+        Assert.Equal("second@example.org", clients.Profile(Caller(second), "EX1")!.Email);
+        Assert.Null(clients.Profile(Caller(first + second + 1), "EX1"));
+        Assert.Single(Database.Clients.Timeline(first, "EX1", "cms user-1", 0, 10)!);
     }
 
     [Fact]
@@ -195,7 +198,7 @@ public abstract partial class StorageContractTests : IAsyncLifetime
         var agency = await NewAgency("a");
         await Write(agency, w => { w.CreateClient("EX1"); return w.Put("EX1", new EmailDetails("cms@example.org")); }, origin: "cms user-1");
         await Write(agency, w => w.Put("EX1", new EmailDetails("ui@example.org")), origin: "caseline user-1");
-        var queries = new ProfileQueries(Database);
+        var queries = Database.Clients;
 
         Assert.Equal([true, false], queries.Timeline(agency, "EX1", "cms user-1", 0, 10)!.Select(m => m.OwnEcho));
         Assert.Equal([false, true], queries.Timeline(agency, "EX1", "caseline user-1", 0, 10)!.Select(m => m.OwnEcho));

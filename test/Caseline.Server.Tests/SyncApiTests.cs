@@ -231,6 +231,23 @@ public sealed class SyncApiTests(CaselineServer server) : IClassFixture<Caseline
     }
 
     [Fact]
+    public async Task The_client_list_searches_ids_and_matches_filters_ignoring_case_as_the_caseload_does()
+    {
+        var agency = CaselineServer.NewAgency();
+        using var http = await server.ForAsync(agency);
+        await http.Put("/api/v1/clients/GARC-1", """{"FirstName":"Ann","LastName":"Lee","Status":"Active","AssignedCaseload":"North","AssignedOfficer":"Officer@x.test"}""");
+        await http.Put("/api/v1/clients/C2", """{"FirstName":"Bo","LastName":"Garcia","Status":"Inactive","AssignedCaseload":"South","AssignedOfficer":"other@x.test"}""");
+
+        async Task<IReadOnlyList<string>> Ids(string query) => new JsonObjectPage(await (await http.Get("/api/v1/clients?" + query)).ReadObject()).Ids;
+
+        Assert.Equal(["C2", "GARC-1"], await Ids("name=garc"));
+        Assert.Equal(["GARC-1"], await Ids("officer=officer@X.TEST"));
+        Assert.Equal(["GARC-1"], await Ids("caseload=north&status=ACTIVE"));
+        Assert.Equal(["C2"], await Ids("name=%20gar%20&officer=OTHER@x.test"));
+        Assert.Empty(await Ids("officer=officer"));
+    }
+
+    [Fact]
     public async Task Lookups_list_fixed_default_and_agency_values()
     {
         var agency = CaselineServer.NewAgency();

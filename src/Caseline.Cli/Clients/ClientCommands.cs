@@ -58,7 +58,7 @@ internal static class ClientCommands
 
     private static Command List(CommandFactory commands)
     {
-        var name = new Option<string?>("--name") { Description = "Names containing this (either name, any case)" };
+        var name = new Option<string?>("--name") { Description = "Names or identifiers containing this (any case)" };
         var status = new Option<string?>("--status") { Description = "Active or Inactive" };
         var caseload = new Option<string?>("--caseload") { Description = "The assigned caseload" };
         var officer = new Option<string?>("--officer") { Description = "The assigned officer" };

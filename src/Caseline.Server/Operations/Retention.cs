@@ -114,11 +114,7 @@ internal sealed partial class RetentionSweeper(
     private int DeleteOrphanedSpoolFiles(DateTimeOffset now)
     {
         var folder = Path.GetDirectoryName(jobs.SpoolPath("probe"))!;
-        HashSet<string> open;
-        using (var connection = database.OpenReader())
-        {
-            open = [.. SyncJobs.UnfinishedIds(connection)];
-        }
+        HashSet<string> open = [.. database.Jobs.UnfinishedIds()];
 
         var deleted = 0;
         foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*.ndjson"))

@@ -1,7 +1,6 @@
 using Caseline.Server.Log;
 using Caseline.Server.Storage.Postgres;
 using Caseline.Server.Storage.Sqlite;
-using Caseline.Server.Sync;
 using Microsoft.Extensions.Options;
 
 namespace Caseline.Server.Storage;
@@ -51,7 +50,6 @@ internal static class StorageExtensions
         services.AddSingleton<WriteQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<WriteQueue>());
         services.AddSingleton<ClusterLease>();
-        services.AddSingleton<ProfileQueries>();
         services.AddExceptionHandler<StoreFailureHandler>();
         return services;
     }

@@ -1,7 +1,6 @@
 using Caseline.Server.Audit;
 using Caseline.Server.Http;
 using Caseline.Server.Identity;
-using Caseline.Server.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -9,15 +8,18 @@ using Microsoft.Extensions.Options;
 namespace Caseline.Server.Sync;
 
 /// <summary>
-/// Bulk full sync: the upload is spooled to disk and made durable, a job is recorded, and 202 answers
-/// at once; <see cref="SyncJobRunner"/> then makes each stored profile equal to the one given.
+/// The Sync feature's services, and the bulk sync API: an NDJSON upload answered 202 at once (<see cref="BulkSyncOperations"/>),
+/// and its job's progress.
 /// </summary>
 internal static class BulkSyncApi
 {
     private static readonly string[] MediaTypes = ["application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines"];
 
-    public static IServiceCollection AddBulkSync(this IServiceCollection services)
+    /// <summary>The clients' operations, bulk sync's operations, and the runner of bulk sync jobs.</summary>
+    public static IServiceCollection AddSync(this IServiceCollection services)
     {
+        services.AddSingleton<ClientOperations>();
+        services.AddSingleton<BulkSyncOperations>();
         services.AddSingleton<SyncJobRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncJobRunner>());
         return services;
@@ -36,7 +38,7 @@ internal static class BulkSyncApi
     }
 
     private static async Task<Results<Accepted<SyncJob>, ProblemHttpResult>> Upload(
-        Caller caller, HttpRequest request, WriteQueue writes, Database database, SyncJobRunner runner, NodeIdentity node, IOptions<CaselineOptions> options, CancellationToken ct)
+        Caller caller, HttpRequest request, BulkSyncOperations bulkSync, IOptions<CaselineOptions> options, CancellationToken ct)
     {
         var mediaType = request.ContentType?.Split(';')[0].Trim();
         if (!MediaTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
@@ -52,65 +54,15 @@ internal static class BulkSyncApi
             limit.MaxRequestBodySize = options.Value.MaxBulkSyncBytes;
         }
 
-        var id = Guid.CreateVersion7().ToString("N");
-        var path = runner.SpoolPath(id);
-        long lines;
-        try
+        return await bulkSync.UploadAsync(caller, request.Body, ct) switch
         {
-            lines = await Spool(request.Body, path, ct);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            File.Delete(path);
-            return JsonBody.TooLarge();
-        }
-        catch
-        {
-            File.Delete(path);
-            throw;
-        }
-
-        await writes.RunAsync(scope =>
-        {
-            SyncJobs.Insert(scope, id, new JobOwner(caller.AgencyId, caller.Login, caller.Origin), lines, node.Node);
-            return true;
-        }, ct);
-        runner.Wake();
-
-        using var connection = database.OpenReader();
-        return TypedResults.Accepted($"/api/v1/sync/jobs/{id}", SyncJobs.Find(connection, caller.AgencyId, id));
+            UploadResult.Queued queued => TypedResults.Accepted($"/api/v1/sync/jobs/{queued.Job.Id}", queued.Job),
+            _ => JsonBody.TooLarge(),
+        };
     }
 
-    private static Results<Ok<SyncJob>, ProblemHttpResult> Get(Caller caller, string id, Database database)
-    {
-        using var connection = database.OpenReader();
-        return SyncJobs.Find(connection, caller.AgencyId, id) is { } job ? TypedResults.Ok(job) : Problems.NotFound("Sync job not found.");
-    }
+    private static Results<Ok<SyncJob>, ProblemHttpResult> Get(Caller caller, string id, BulkSyncOperations bulkSync) =>
+        bulkSync.Find(caller, id) is { } job ? TypedResults.Ok(job) : Problems.NotFound("Sync job not found.");
 
-    private static Ok<IReadOnlyList<SyncJob>> List(Caller caller, Database database)
-    {
-        using var connection = database.OpenReader();
-        return TypedResults.Ok<IReadOnlyList<SyncJob>>(SyncJobs.Recent(connection, caller.AgencyId, 50));
-    }
-
-    /// <summary>Copies the upload to disk and flushes it there before the job is recorded, counting its lines.</summary>
-    private static async Task<long> Spool(Stream body, string path, CancellationToken ct)
-    {
-        var lines = 0L;
-        var lastByte = (byte)'\n';
-        var buffer = new byte[64 * 1024];
-        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-        int read;
-        while ((read = await body.ReadAsync(buffer, ct)) > 0)
-        {
-            lines += buffer.AsSpan(0, read).Count((byte)'\n');
-            lastByte = buffer[read - 1];
-            await file.WriteAsync(buffer.AsMemory(0, read), ct);
-        }
-
-#pragma warning disable CA1849 // FlushAsync reaches the OS only; the upload must be on disk before 202 answers.
-        file.Flush(flushToDisk: true);
-#pragma warning restore CA1849
-        return lastByte == '\n' ? lines : lines + 1;
-    }
+    private static Ok<IReadOnlyList<SyncJob>> List(Caller caller, BulkSyncOperations bulkSync) => TypedResults.Ok(bulkSync.Recent(caller));
 }

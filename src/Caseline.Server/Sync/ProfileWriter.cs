@@ -16,51 +16,23 @@ namespace Caseline.Server.Sync;
 /// <param name="origin">The writer's credentials (<see cref="Identity.Caller.Origin"/>), kept beside each message.</param>
 internal sealed class ProfileWriter(WriteScope scope, long agencyId, string updatedBy, string origin)
 {
-    private const string NoItem = "";
+    private readonly ClientStorage _clients = scope.Database.Clients;
 
     /// <summary>How many messages this unit appended.</summary>
     public int MessagesWritten { get; private set; }
 
-    public bool ClientExists(string clientId) =>
-        scope.Scalar<long>(
-            "SELECT COUNT(*) FROM clients WHERE agency_id = @agency AND client_id = @client", ("@agency", agencyId), ("@client", clientId)) > 0;
+    public bool ClientExists(string clientId) => _clients.Exists(scope, agencyId, clientId);
 
     /// <summary>Whether the client exists, and the stored bytes of one of its sections or items (null when not stored), in one query.</summary>
-    public (bool Exists, byte[]? Stored) ClientAndStored(string clientId, Section section, string? itemId)
-    {
-        using var reader = scope.Query(
-            """
-            SELECT c.client_id, s.details FROM clients c
-            LEFT JOIN sections s ON s.agency_id = c.agency_id AND s.client_id = c.client_id AND s.section = @section AND s.item_id = @item
-            WHERE c.agency_id = @agency AND c.client_id = @client
-            """, ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId ?? NoItem));
-        return reader.Read() ? (true, reader.IsDBNull(1) ? null : reader.Bytes(1)) : (false, null);
-    }
+    public (bool Exists, byte[]? Stored) ClientAndStored(string clientId, Section section, string? itemId) =>
+        _clients.FindWithSection(scope, agencyId, clientId, section, itemId);
 
-    public void CreateClient(string clientId) =>
-        scope.Execute(
-            "INSERT INTO clients (agency_id, client_id, created_at) VALUES (@agency, @client, @now)",
-            ("@agency", agencyId), ("@client", clientId), ("@now", scope.Now.UtcTicks));
+    public void CreateClient(string clientId) => _clients.Insert(scope, agencyId, clientId);
 
     /// <summary>Every stored section and item of the client, keyed by section and item id.</summary>
-    public Dictionary<(Section Section, string ItemId), byte[]> Stored(string clientId)
-    {
-        var stored = new Dictionary<(Section, string), byte[]>();
-        using var reader = scope.Query(
-            "SELECT section, item_id, details FROM sections WHERE agency_id = @agency AND client_id = @client",
-            ("@agency", agencyId), ("@client", clientId));
-        while (reader.Read())
-        {
-            stored[(Section.Find(reader.GetString(0))!, reader.GetString(1))] = reader.Bytes(2);
-        }
+    public Dictionary<(Section Section, string ItemId), byte[]> Stored(string clientId) => _clients.StoredSections(scope, agencyId, clientId);
 
-        return stored;
-    }
-
-    public byte[]? Stored(string clientId, Section section, string? itemId) =>
-        scope.Scalar<byte[]>(
-            "SELECT details FROM sections WHERE agency_id = @agency AND client_id = @client AND section = @section AND item_id = @item",
-            ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId ?? NoItem));
+    public byte[]? Stored(string clientId, Section section, string? itemId) => _clients.StoredSection(scope, agencyId, clientId, section, itemId);
 
     /// <summary>
     /// Makes the stored section or item equal to <paramref name="details"/>. A client's own section
@@ -72,7 +44,7 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
     /// <param name="known">Whether <paramref name="stored"/> was read by the caller (null then means "not stored").</param>
     public ChangeVerb? Put(string clientId, SectionDetails details, byte[]? stored = null, bool known = false)
     {
-        var itemId = (details as ItemDetails)?.IntegrationId ?? NoItem;
+        var itemId = (details as ItemDetails)?.IntegrationId ?? ClientStorage.NoItem;
         stored = known ? stored : Stored(clientId, details.Section, itemId);
         if (details.IsEmpty && details is not ItemDetails)
         {
@@ -85,11 +57,7 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
             return null;
         }
 
-        scope.Execute(
-            """
-            INSERT INTO sections (agency_id, client_id, section, item_id, details) VALUES (@agency, @client, @section, @item, @details)
-            ON CONFLICT (agency_id, client_id, section, item_id) DO UPDATE SET details = excluded.details
-            """, ("@agency", agencyId), ("@client", clientId), ("@section", details.Section.Name), ("@item", itemId), ("@details", bytes));
+        _clients.PutSection(scope, agencyId, clientId, details.Section, itemId, bytes);
         var verb = stored is null ? ChangeVerb.Created : ChangeVerb.Updated;
         Append(clientId, details, verb);
         return verb;
@@ -99,14 +67,12 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
     public ChangeVerb? Remove(string clientId, Section section, string? itemId, byte[]? stored = null)
     {
         stored ??= Stored(clientId, section, itemId);
-        return stored is null ? null : Delete(clientId, section, itemId ?? NoItem, stored);
+        return stored is null ? null : Delete(clientId, section, itemId ?? ClientStorage.NoItem, stored);
     }
 
     private ChangeVerb Delete(string clientId, Section section, string itemId, byte[] stored)
     {
-        scope.Execute(
-            "DELETE FROM sections WHERE agency_id = @agency AND client_id = @client AND section = @section AND item_id = @item",
-            ("@agency", agencyId), ("@client", clientId), ("@section", section.Name), ("@item", itemId));
+        _clients.DeleteSection(scope, agencyId, clientId, section, itemId);
         Append(clientId, MessageReader.ReadDetails(stored, section), ChangeVerb.Removed);
         return ChangeVerb.Removed;
     }
@@ -123,18 +89,14 @@ internal sealed class ProfileWriter(WriteScope scope, long agencyId, string upda
         var removed = verb == ChangeVerb.Removed;
         if (details is PersonalDetails personal)
         {
-            scope.Execute(
-                "UPDATE clients SET first_name = @first, last_name = @last, search_name = @search WHERE agency_id = @agency AND client_id = @client",
-                ("@agency", agencyId), ("@client", clientId),
-                ("@first", removed ? null : personal.FirstName), ("@last", removed ? null : personal.LastName),
-                ("@search", removed ? null : SearchName(personal.FirstName, personal.LastName)));
+            _clients.SetNames(
+                scope, agencyId, clientId, removed ? null : personal.FirstName, removed ? null : personal.LastName,
+                removed ? null : SearchName(personal.FirstName, personal.LastName));
         }
         else if (details is AccountDetails account)
         {
-            scope.Execute(
-                "UPDATE clients SET status = @status, caseload = @caseload, officer = @officer WHERE agency_id = @agency AND client_id = @client",
-                ("@agency", agencyId), ("@client", clientId),
-                ("@status", removed ? null : account.Status), ("@caseload", removed ? null : account.AssignedCaseload), ("@officer", removed ? null : account.AssignedOfficer));
+            _clients.SetAssignment(
+                scope, agencyId, clientId, removed ? null : account.Status, removed ? null : account.AssignedCaseload, removed ? null : account.AssignedOfficer);
         }
     }
 

@@ -14,8 +14,11 @@ namespace Caseline.Server.Sync;
 /// position, so a restarted server resumes exactly where the last commit left off and counts nothing twice.
 /// </summary>
 internal sealed partial class SyncJobRunner(
-    Database database, WriteQueue writes, NodeIdentity node, TimeProvider clock, IOptions<CaselineOptions> options, ILogger<SyncJobRunner> logger, CaselineTelemetry telemetry) : BackgroundService
+    JobStorage jobs, WriteQueue writes, NodeIdentity node, TimeProvider clock, IOptions<CaselineOptions> options, ILogger<SyncJobRunner> logger, CaselineTelemetry telemetry) : BackgroundService
 {
+    /// <summary>How many refused lines a job lists with their errors (it counts them all).</summary>
+    public const int MaxListedErrors = 1000;
+
     private const int ProfilesPerBatch = 200;
 
     private readonly SemaphoreSlim _wake = new(0);
@@ -35,13 +38,7 @@ internal sealed partial class SyncJobRunner(
         {
             try
             {
-                (SyncJob Job, JobOwner Owner)? next;
-                using (var connection = database.OpenReader())
-                {
-                    next = SyncJobs.NextUnfinished(connection, node.Node);
-                }
-
-                if (next is { } work)
+                if (jobs.NextUnfinished(node.Node) is { } work)
                 {
                     await RunAsync(work.Job, work.Owner, stoppingToken);
                     continue;
@@ -90,7 +87,7 @@ internal sealed partial class SyncJobRunner(
                 if (profile.Errors.Count > 0 || string.IsNullOrEmpty(profile.IntegrationId))
                 {
                     invalid++;
-                    if (errors.Count < SyncJobs.MaxListedErrors)
+                    if (errors.Count < MaxListedErrors)
                     {
                         var reasons = profile.Errors.Count > 0 ? profile.Errors : new Dictionary<string, string[]> { ["IntegrationId"] = ["IntegrationId is required"] };
                         errors.Add(new SyncLineError(lines.LineNumber, profile.IntegrationId, reasons));
@@ -138,7 +135,7 @@ internal sealed partial class SyncJobRunner(
                 };
             }
 
-            SyncJobs.Advance(scope, jobId, new SyncProgress(linesDone, created, updated, unchanged, invalid, removed, writer.MessagesWritten), listed);
+            jobs.Advance(scope, jobId, new SyncProgress(linesDone, created, updated, unchanged, invalid, removed, writer.MessagesWritten), listed);
             return true;
         }, ct);
         telemetry.SyncProcessed(batch.Count + invalid);
@@ -206,15 +203,15 @@ internal sealed partial class SyncJobRunner(
 
     private static bool IsBlank(ReadOnlySpan<byte> line) => line.Trim(" \t"u8).IsEmpty;
 
-    private static bool Start(WriteScope scope, string id)
+    private bool Start(WriteScope scope, string id)
     {
-        SyncJobs.Start(scope, id);
+        jobs.Start(scope, id);
         return true;
     }
 
-    private static bool Finish(WriteScope scope, string id, string state, string? failure)
+    private bool Finish(WriteScope scope, string id, string state, string? failure)
     {
-        SyncJobs.Finish(scope, id, state, failure);
+        jobs.Finish(scope, id, state, failure);
         return true;
     }
 

@@ -98,7 +98,7 @@ internal static class WebUi
             temp.Cookie.Path = Root;
             temp.Cookie.SameSite = SameSiteMode.Strict;
         });
-        services.AddSingleton<WebQueries>();
+        services.AddSingleton<DeliveryHealth>();
         return services;
     }
 

@@ -1,14 +1,15 @@
+using Caseline.Server.Http;
 using Caseline.Server.Lookups;
-using Caseline.Server.Storage;
+using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages;
 
 /// <summary>The caseload: the agency's clients, searched, filtered, sorted and paged; "my caseload" is the officer's own.</summary>
-internal sealed class CaseloadModel(WebQueries queries, Database database) : WebPage
+internal sealed class CaseloadModel(ClientOperations clients, LookupOperations lookups) : WebPage
 {
     public static readonly (string Key, string Label)[] Columns =
-        [("id", "Identifier"), ("name", "Name"), ("status", "Status"), ("caseload", "Caseload"), ("officer", "Officer")];
+        [(ClientSort.Id, "Identifier"), (ClientSort.Name, "Name"), (ClientSort.Status, "Status"), (ClientSort.Caseload, "Caseload"), (ClientSort.Officer, "Officer")];
 
     [BindProperty(SupportsGet = true)]
     public string? Q { get; set; }
@@ -26,7 +27,7 @@ internal sealed class CaseloadModel(WebQueries queries, Database database) : Web
     public bool Mine { get; set; }
 
     [BindProperty(SupportsGet = true)]
-    public string Sort { get; set; } = "name";
+    public string Sort { get; set; } = ClientSort.Name;
 
     [BindProperty(SupportsGet = true)]
     public bool Desc { get; set; }
@@ -50,16 +51,16 @@ internal sealed class CaseloadModel(WebQueries queries, Database database) : Web
             return Redirect(WebUi.Home(Caseline.Server.Identity.Roles.PlatformAdministrator));
         }
 
-        if (!WebQueries.Sorts.Contains(Sort, StringComparer.OrdinalIgnoreCase))
+        if (!ClientOperations.Sorts.Contains(Sort, StringComparer.OrdinalIgnoreCase))
         {
-            Sort = "name";
+            Sort = ClientSort.Name;
         }
 
         Sort = Sort.ToLowerInvariant();
-        var officer = Mine ? Caller.Login : Blank(Officer);
-        Result = queries.Caseload(Caller.AgencyId, new CaseloadQuery(Blank(Q), Blank(Status), Blank(CaseloadFilter), officer, Sort, Desc, PageNumber));
-        Caseloads = LookupsApi.Values(Caller.AgencyId, "caseloads", database) ?? [];
-        Officers = LookupsApi.Values(Caller.AgencyId, "officers", database) ?? [];
+        var filter = ClientFilter.Of(Q, Status, CaseloadFilter, Mine ? Caller.Login : Officer);
+        Result = clients.Caseload(Caller, filter, Sort, Desc, PageNumber);
+        Caseloads = lookups.Values(Caller.AgencyId, "caseloads");
+        Officers = lookups.Values(Caller.AgencyId, "officers");
         return Page();
     }
 
@@ -71,16 +72,14 @@ internal sealed class CaseloadModel(WebQueries queries, Database database) : Web
         var query = new Dictionary<string, string?>
         {
             ["mine"] = Mine ? "true" : null,
-            ["q"] = Blank(Q),
-            ["status"] = Blank(Status),
-            ["caseload"] = Blank(CaseloadFilter),
-            ["officer"] = Mine ? null : Blank(Officer),
+            ["q"] = Input.Blank(Q),
+            ["status"] = Input.Blank(Status),
+            ["caseload"] = Input.Blank(CaseloadFilter),
+            ["officer"] = Mine ? null : Input.Blank(Officer),
             ["sort"] = sort ?? Sort,
             ["desc"] = (desc ?? Desc) ? "true" : null,
             ["p"] = (page ?? Result.Page).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(WebUi.Root, query.Where(p => p.Value is not null)!);
     }
-
-    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -1,11 +1,10 @@
 using Caseline.Server.Lookups;
-using Caseline.Server.Storage;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Admin;
 
 /// <summary>The agency-configurable lookup lists, each saved through the lookups API's own operation.</summary>
-internal sealed class LookupsModel(Database database, WriteQueue writes) : AdminPage
+internal sealed class LookupsModel(LookupOperations lookups) : AdminPage
 {
     public List<(string Kind, IReadOnlyList<string> Values)> Lists { get; } = [];
 
@@ -22,12 +21,33 @@ internal sealed class LookupsModel(Database database, WriteQueue writes) : Admin
     public async Task<IActionResult> OnPostAsync(string kind, string? values, CancellationToken ct)
     {
         var list = (values ?? "").Split('\n').Select(v => v.Trim()).Where(v => v.Length > 0).ToList();
-        var result = (await LookupsApi.Put(Caller, kind, new LookupValues(list), writes, ct)).Result;
-        await AuditAsync($"lookup saved: {kind} ({list.Count} values)", Outcome(result));
-        if (Succeeded(result))
+        var result = await lookups.SaveAsync(Caller, kind, list, ct);
+        // The audit record has the status the API would have answered.
+        await AuditAsync($"lookup saved: {kind} ({list.Count} values)", result switch
         {
-            Notify($"{Title(kind)} saved.");
-            return RedirectToPage();
+            SaveLookupResult.Saved => StatusCodes.Status200OK,
+            SaveLookupResult.Invalid => StatusCodes.Status400BadRequest,
+            SaveLookupResult.Fixed => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status404NotFound,
+        });
+        switch (result)
+        {
+            case SaveLookupResult.Saved:
+                Notify($"{Title(kind)} saved.");
+                return RedirectToPage();
+            case SaveLookupResult.Invalid invalid:
+                foreach (var (key, messages) in invalid.Errors)
+                {
+                    Errors[key] = messages;
+                }
+
+                break;
+            case SaveLookupResult.Fixed:
+                Errors[""] = [LookupMessages.Fixed];
+                break;
+            default:
+                Errors[""] = [LookupMessages.NoSuchList];
+                break;
         }
 
         Load();
@@ -36,9 +56,9 @@ internal sealed class LookupsModel(Database database, WriteQueue writes) : Admin
 
     private void Load()
     {
-        foreach (var kind in LookupsApi.Configurable)
+        foreach (var kind in LookupOperations.Configurable)
         {
-            Lists.Add((kind, LookupsApi.Values(Caller.AgencyId, kind, database) ?? []));
+            Lists.Add((kind, lookups.Values(Caller.AgencyId, kind)));
         }
     }
 }

@@ -1,13 +1,14 @@
 using System.Globalization;
 using Caseline.Messages;
 using Caseline.Server.Audit;
+using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Clients;
 
 /// <summary>The profile as it stood at an instant, rebuilt from the log, or what changed between two instants.</summary>
 [Audited]
-internal sealed class AsOfModel(WebQueries queries, TimeProvider clock) : WebPage
+internal sealed class AsOfModel(ClientOperations clients, TimeProvider clock) : WebPage
 {
     private static readonly string[] Formats = ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd"];
 
@@ -33,7 +34,7 @@ internal sealed class AsOfModel(WebQueries queries, TimeProvider clock) : WebPag
     public IActionResult OnGet(string clientId, string? at, string? compare)
     {
         ClientId = clientId;
-        if (queries.Client(Caller.AgencyId, clientId) is null)
+        if (!clients.Exists(Caller, clientId))
         {
             return NotFound();
         }
@@ -55,15 +56,19 @@ internal sealed class AsOfModel(WebQueries queries, TimeProvider clock) : WebPag
         }
 
         // An instant names its whole second (a date its whole day): everything written within it counts.
-        Profile = queries.AsOf(Caller.AgencyId, clientId, End(at, At!.Value));
+        Profile = AsOf(End(at, At!.Value));
         if (Compare is { } other)
         {
-            var later = queries.AsOf(Caller.AgencyId, clientId, End(compare!, other));
+            var later = AsOf(End(compare!, other));
             Compared = Differences(Profile, later);
         }
 
         return Page();
     }
+
+    /// <summary>The profile at an instant, rebuilt from the log; null when the client did not exist then.</summary>
+    private ClientPage? AsOf(DateTimeOffset at) =>
+        clients.SectionsAsOf(Caller, ClientId, at) is { } sections ? ClientPage.Of(ClientId, sections) : null;
 
     private DateTimeOffset? Parse(string text, string field, string label)
     {

@@ -1,19 +1,17 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Caseline.Messages;
 using Caseline.Server.Audit;
-using Caseline.Server.Storage;
+using Caseline.Server.Lookups;
 using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Clients;
 
 /// <summary>
-/// A new client: its identifier (assigned when left blank) and its own sections, sent as the body <c>PUT /clients/{id}</c>
-/// takes, so it is validated and emits exactly what the API would. An identifier the agency already has is refused.
+/// A new client: its identifier (assigned when left blank) and its own sections, built into the body <c>PUT /clients/{id}</c>
+/// takes and saved through the same operation, so it is validated and emits exactly what the API would. An identifier the agency already has is refused.
 /// </summary>
 [Audited]
-internal sealed class NewClientModel(WebQueries queries, Database database, WriteQueue writes, TimeProvider clock) : WebPage
+internal sealed class NewClientModel(ClientOperations clients, LookupOperations lookups) : WebPage
 {
     public static readonly Section[] Sections = [Section.PersonalDetails, Section.AccountDetails, Section.EmailDetails];
 
@@ -30,7 +28,7 @@ internal sealed class NewClientModel(WebQueries queries, Database database, Writ
         Identifier = IdentifierField(null);
         foreach (var section in Sections)
         {
-            Groups.Add((section, SectionForm.From(section, null, database, Caller.AgencyId, withIdentifier: false).Fields));
+            Groups.Add((section, SectionForm.From(section, null, lookups, Caller.AgencyId, withIdentifier: false).Fields));
         }
     }
 
@@ -44,49 +42,35 @@ internal sealed class NewClientModel(WebQueries queries, Database database, Writ
             {
                 id = "client-" + System.Security.Cryptography.RandomNumberGenerator.GetHexString(8, lowercase: true);
             }
-            while (queries.Client(Caller.AgencyId, id) is not null);
+            while (clients.Exists(Caller, id));
         }
 
-        if (ClientsApi.InvalidId("IntegrationId", id) is { } invalid)
+        if (ClientOperations.IdErrors("IntegrationId", id) is { } invalid)
         {
-            Errors = Display.Worded(invalid.ProblemDetails.Errors.AsReadOnly());
+            Errors = Display.Worded(invalid);
         }
-        else if (queries.Client(Caller.AgencyId, id) is not null)
+        else if (clients.Exists(Caller, id))
         {
             Errors["IntegrationId"] = ["The agency already has a client with this identifier"];
         }
         else
         {
-            // Personal details always go (names are required); another section only when one of its fields is given.
-            var body = new JsonObject();
-            foreach (var section in Sections)
+            var saved = await clients.ReplaceAsync(Caller, id, SectionForm.ClientBody(Sections, form), AuditEntry.Of(HttpContext), ct);
+            if (saved is SaveClientResult.Invalid refused)
             {
-                var part = SectionForm.Body(section, form, 0, withIdentifier: false, out _);
-                if (section == Section.PersonalDetails || part.Any(p => p.Value is not null))
-                {
-                    foreach (var (name, value) in part.ToList())
-                    {
-                        part.Remove(name);
-                        body[name] = value;
-                    }
-                }
+                Errors = Display.Worded(refused.Errors);
             }
-
-            using var document = JsonDocument.Parse(body.ToJsonString());
-            var (_, errors) = await ClientsApi.ReplaceAsync(Caller, id, document.RootElement, AuditEntry.Of(HttpContext), writes, clock, ct);
-            if (errors is null or { Count: 0 })
+            else
             {
                 Notify($"Client {id} added.");
                 return Redirect($"/ui/clients/{Uri.EscapeDataString(id)}");
             }
-
-            Errors = Display.Worded(errors);
         }
 
         Identifier = IdentifierField(form["IntegrationId"].ToString());
         foreach (var section in Sections)
         {
-            Groups.Add((section, SectionForm.Posted(section, form, 0, Errors, database, Caller.AgencyId, withIdentifier: false).Fields));
+            Groups.Add((section, SectionForm.Posted(section, form, 0, Errors, lookups, Caller.AgencyId, withIdentifier: false).Fields));
         }
 
         return Page();

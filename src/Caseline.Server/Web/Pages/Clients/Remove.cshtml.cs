@@ -1,5 +1,4 @@
 using Caseline.Server.Audit;
-using Caseline.Server.Storage;
 using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
@@ -7,7 +6,7 @@ namespace Caseline.Server.Web.Pages.Clients;
 
 /// <summary>Removing an item, after a confirmation page; it emits the item's <c>Removed</c> message as the API's DELETE does.</summary>
 [Audited]
-internal sealed class RemoveModel(WebQueries queries, WriteQueue writes) : WebPage
+internal sealed class RemoveModel(ClientOperations clients) : WebPage
 {
     public SectionState? Item { get; private set; }
 
@@ -24,7 +23,7 @@ internal sealed class RemoveModel(WebQueries queries, WriteQueue writes) : WebPa
             return NotFound();
         }
 
-        if (await ClientsApi.RemoveItemAsync(Caller, Item!.Section, clientId, itemId, AuditEntry.Of(HttpContext), writes, ct) != true)
+        if (await clients.RemoveItemAsync(Caller, Item!.Section, clientId, itemId, AuditEntry.Of(HttpContext), ct) is not RemoveItemResult.Removed)
         {
             return NotFound();
         }
@@ -36,7 +35,7 @@ internal sealed class RemoveModel(WebQueries queries, WriteQueue writes) : WebPa
     private bool Find(string clientId, string slug, string itemId)
     {
         var kind = Display.FromSlug(slug);
-        var client = kind is { IsCollection: true } ? queries.Client(Caller.AgencyId, clientId) : null;
+        var client = kind is { IsCollection: true } && clients.History(Caller, clientId) is { } history ? ClientPage.Of(history) : null;
         Item = client?.Items(kind!).FirstOrDefault(i => i.ItemId == itemId);
         ClientLabel = client is { Name.Length: > 0 } ? client.Name : clientId;
         ProfilePath = $"/ui/clients/{Uri.EscapeDataString(clientId)}";

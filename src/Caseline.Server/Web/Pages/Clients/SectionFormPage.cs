@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Caseline.Messages;
 using Caseline.Server.Audit;
-using Caseline.Server.Storage;
+using Caseline.Server.Lookups;
 using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
@@ -9,11 +9,11 @@ namespace Caseline.Server.Web.Pages.Clients;
 
 /// <summary>
 /// Changing a section or an item, or adding an item. The form becomes the body the Sync API takes and goes through the
-/// API's own operations, so an officer's change is validated with the same messages and emits exactly the same messages
+/// API's own operations (<see cref="ClientOperations"/>), so an officer's change is validated with the same messages and emits exactly the same messages
 /// (<c>UpdatedBy</c> is the officer's login). On an error nothing is stored and the form comes back with the messages.
 /// </summary>
 [Audited]
-internal abstract class SectionFormPage(WebQueries queries, Database database, WriteQueue writes, TimeProvider clock) : WebPage
+internal abstract class SectionFormPage(ClientOperations clients, LookupOperations lookups) : WebPage
 {
     public Section Section { get; private set; } = Section.PersonalDetails;
 
@@ -54,7 +54,7 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
             }
         }
 
-        (Fields, Rows) = SectionForm.From(Section, details, database, Caller.AgencyId, withIdentifier: IsNew);
+        (Fields, Rows) = SectionForm.From(Section, details, lookups, Caller.AgencyId, withIdentifier: IsNew);
         return Page();
     }
 
@@ -82,18 +82,20 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
         if (form["add"] == "row" && rows < SectionForm.MaxRows(Section))
         {
             // Another empty offense row: nothing is saved until the form is sent with Save.
-            (Fields, Rows) = SectionForm.Posted(Section, form, rows + 1, Errors, database, Caller.AgencyId, withIdentifier: IsNew);
+            (Fields, Rows) = SectionForm.Posted(Section, form, rows + 1, Errors, lookups, Caller.AgencyId, withIdentifier: IsNew);
             return Page();
         }
 
-        var body = SectionForm.Body(Section, form, rows, withIdentifier: false, out var rowOf);
-        using var document = JsonDocument.Parse(body.ToJsonString());
+        var body = SectionForm.Body(Section, form, rows, out var rowOf);
         var audit = AuditEntry.Of(HttpContext);
         string saved;
         if (!Section.IsCollection)
         {
-            var (_, errors) = await ClientsApi.ReplaceAsync(Caller, clientId, document.RootElement, audit, writes, clock, ct);
-            Errors = Display.Worded(SectionForm.ByFormRow(Section, errors ?? [], rowOf));
+            if (await clients.ReplaceAsync(Caller, clientId, body, audit, ct) is SaveClientResult.Invalid invalid)
+            {
+                Errors = Display.Worded(SectionForm.ByFormRow(Section, invalid.Errors, rowOf));
+            }
+
             saved = $"{Display.Title(Section)} details saved.";
         }
         else
@@ -111,13 +113,14 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
             }
             else
             {
-                var (outcome, _, errors) = await ClientsApi.PutItemAsync(Caller, Section, clientId, id, document.RootElement, audit, writes, clock, ct);
-                if (outcome == ClientsApi.ItemOutcome.ClientNotFound)
+                switch (await clients.PutItemAsync(Caller, Section, clientId, id, body, audit, ct))
                 {
-                    return NotFound();
+                    case PutItemResult.ClientNotFound:
+                        return NotFound();
+                    case PutItemResult.Invalid refused:
+                        Errors = Display.Worded(SectionForm.ByFormRow(Section, refused.Errors, rowOf));
+                        break;
                 }
-
-                Errors = Display.Worded(SectionForm.ByFormRow(Section, errors ?? [], rowOf));
             }
 
             saved = $"{Capitalised(Display.ItemNoun(Section))} {id} {(IsNew ? "added" : "saved")}."
@@ -126,7 +129,7 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
 
         if (Errors.Count > 0)
         {
-            (Fields, Rows) = SectionForm.Posted(Section, form, rows, Errors, database, Caller.AgencyId, withIdentifier: IsNew);
+            (Fields, Rows) = SectionForm.Posted(Section, form, rows, Errors, lookups, Caller.AgencyId, withIdentifier: IsNew);
             return Page();
         }
 
@@ -179,16 +182,16 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
             return null;
         }
 
-        var client = queries.Client(Caller.AgencyId, clientId);
+        var client = clients.History(Caller, clientId) is { } history ? ClientPage.Of(history) : null;
         (Section, ClientId, ItemId, ClientName) = (section, clientId, itemId, client?.Name ?? "");
         return client;
     }
 
     private Dictionary<string, string[]>? NewItemErrors(ClientPage client, string id)
     {
-        if (ClientsApi.InvalidId("IntegrationId", id) is { } invalid)
+        if (ClientOperations.IdErrors("IntegrationId", id) is { } invalid)
         {
-            return new(invalid.ProblemDetails.Errors, StringComparer.Ordinal);
+            return invalid;
         }
 
         return client.Items(Section).Any(i => i.ItemId == id)
@@ -204,7 +207,7 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
     {
         var taken = client.Items(Section).Select(i => i.ItemId).ToHashSet(StringComparer.Ordinal);
         if (Section == Section.CaseDetails && form["CaseNumber"].ToString().Trim() is { Length: > 0 } number
-            && ClientsApi.InvalidId("IntegrationId", number) is null && !taken.Contains(number))
+            && ClientOperations.IdErrors("IntegrationId", number) is null && !taken.Contains(number))
         {
             return number;
         }
@@ -222,7 +225,7 @@ internal abstract class SectionFormPage(WebQueries queries, Database database, W
 }
 
 /// <summary>Changing a client's own section or one of its items.</summary>
-internal sealed class EditModel(WebQueries queries, Database database, WriteQueue writes, TimeProvider clock) : SectionFormPage(queries, database, writes, clock)
+internal sealed class EditModel(ClientOperations clients, LookupOperations lookups) : SectionFormPage(clients, lookups)
 {
     public override bool IsNew => false;
 
@@ -232,7 +235,7 @@ internal sealed class EditModel(WebQueries queries, Database database, WriteQueu
 }
 
 /// <summary>Adding an item to one of a client's collections.</summary>
-internal sealed class AddModel(WebQueries queries, Database database, WriteQueue writes, TimeProvider clock) : SectionFormPage(queries, database, writes, clock)
+internal sealed class AddModel(ClientOperations clients, LookupOperations lookups) : SectionFormPage(clients, lookups)
 {
     public override bool IsNew => true;
 

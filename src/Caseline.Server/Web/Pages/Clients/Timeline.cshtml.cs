@@ -1,11 +1,12 @@
 using Caseline.Server.Audit;
+using Caseline.Server.Sync;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Clients;
 
 /// <summary>A client's messages, newest first, each with its field changes and its delivery to each endpoint.</summary>
 [Audited]
-internal sealed class TimelineModel(WebQueries queries) : WebPage
+internal sealed class TimelineModel(ClientOperations clients) : WebPage
 {
     public const int PageSize = 50;
 
@@ -21,11 +22,12 @@ internal sealed class TimelineModel(WebQueries queries) : WebPage
 
     public IActionResult OnGet(string clientId, int p = 1)
     {
-        if (queries.Timeline(Caller.AgencyId, clientId) is not { } all)
+        if (clients.History(Caller, clientId) is not { } history)
         {
             return NotFound();
         }
 
+        var all = TimelineEntry.Of(history, clients.Deliveries(Caller, clientId));
         (ClientId, Total) = (clientId, all.Count);
         PageNumber = Math.Clamp(p, 1, Pages);
         Entries = [.. all.Skip((PageNumber - 1) * PageSize).Take(PageSize)];

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Caseline.Server.Web.Pages.Deliveries;
 
 /// <summary>One delivery with every attempt; a failed one can be sent again, as the API's retry does.</summary>
-internal sealed class DeliveryModel(Database database, WriteQueue writes, WebhookDispatcher dispatcher, WebQueries queries) : WebPage
+internal sealed class DeliveryModel(Database database, WriteQueue writes, WebhookDispatcher dispatcher, DeliveryHealth queries) : WebPage
 {
     public Delivery? Delivery { get; private set; }
 

@@ -9,7 +9,7 @@ namespace Caseline.Server.Web.Pages.Deliveries;
 
 /// <summary>One endpoint: its health, its deliveries by state, and the API's own operations on it (enable, disable, rotate, recover).</summary>
 internal sealed class EndpointModel(
-    WebQueries queries, Database database, WriteQueue writes, WebhookDispatcher dispatcher, WebhookSecrets secrets, IOptions<WebhookOptions> options, TimeProvider clock)
+    DeliveryHealth queries, Database database, WriteQueue writes, WebhookDispatcher dispatcher, WebhookSecrets secrets, IOptions<WebhookOptions> options, TimeProvider clock)
     : WebPage
 {
     public EndpointHealth? Health { get; private set; }

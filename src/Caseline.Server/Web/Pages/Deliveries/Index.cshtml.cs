@@ -10,7 +10,7 @@ namespace Caseline.Server.Web.Pages.Deliveries;
 
 /// <summary>Every webhook endpoint's health, and a new endpoint through the webhooks API's own operation (its secret shown once).</summary>
 internal sealed class DeliveriesModel(
-    WebQueries queries, WriteQueue writes, WebhookSecrets secrets, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options) : AdminPage
+    DeliveryHealth queries, WriteQueue writes, WebhookSecrets secrets, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options) : AdminPage
 {
     public IReadOnlyList<EndpointHealth> Endpoints { get; private set; } = [];
 

@@ -203,7 +203,7 @@ internal sealed class WebQueries(Database database, ProfileQueries profiles, Tim
         var now = clock.GetUtcNow();
         var firstHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(-23);
         var health = new List<EndpointHealth>();
-        foreach (var endpoint in WebhookStore.List(connection, agencyId).Where(e => endpointId is null || e.Id == endpointId))
+        foreach (var endpoint in database.Deliveries.Endpoints(agencyId).Where(e => endpointId is null || e.Id == endpointId))
         {
             var hours = Enumerable.Range(0, 24).Select(h => new HourlyDeliveries(firstHour.AddHours(h), 0, 0)).ToArray();
             using (var command = connection.Command(
@@ -275,7 +275,7 @@ internal sealed class WebQueries(Database database, ProfileQueries profiles, Tim
         var endpoints = new List<EndpointRow>();
         while (reader.Read())
         {
-            endpoints.Add(new EndpointRow(reader.GetString(0), reader.GetString(1), WebhookStore.ParseSubTypes(reader.NullableString(2)), reader.GetInt64(3)));
+            endpoints.Add(new EndpointRow(reader.GetString(0), reader.GetString(1), DeliveryStorage.ParseSubTypes(reader.NullableString(2)), reader.GetInt64(3)));
         }
 
         return endpoints;

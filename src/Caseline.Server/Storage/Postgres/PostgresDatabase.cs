@@ -51,8 +51,6 @@ internal sealed class PostgresDatabase : Database, IDisposable
 
     public override bool SavepointPerUnit => false;
 
-    public override bool Arrays => true;
-
     public override IReadOnlyList<string> Migrations { get; } =
     [
         """
@@ -265,8 +263,6 @@ internal sealed class PostgresDatabase : Database, IDisposable
         connection.Execute("SELECT pg_advisory_lock(@key)", null, ("@key", SchemaLockKey));
         return new SchemaLock(connection);
     }
-
-    public override string SkipLocked(string alias) => $" FOR UPDATE OF {alias} SKIP LOCKED";
 
     public override void LockStreams(WriteScope scope, IReadOnlyCollection<string> endpoints, IReadOnlyCollection<long> streams)
     {

@@ -20,19 +20,24 @@ internal abstract class AdminPage : WebPage
         switch (result)
         {
             case ValidationProblem invalid:
-                foreach (var (key, messages) in invalid.ProblemDetails.Errors)
-                {
-                    Errors[key] = Labels.TryGetValue(key, out var label)
-                        ? [.. messages.Select(m => m.StartsWith(key + " ", StringComparison.Ordinal) ? label + m[key.Length..] : m)]
-                        : messages;
-                }
-
+                Refused(invalid.ProblemDetails.Errors);
                 return false;
             case ProblemHttpResult problem:
                 Errors[""] = [problem.ProblemDetails.Title ?? "The request was refused."];
                 return false;
             default:
                 return true;
+        }
+    }
+
+    /// <summary>Takes an operation's validation errors, in the page's words.</summary>
+    protected void Refused(IDictionary<string, string[]> errors)
+    {
+        foreach (var (key, messages) in errors)
+        {
+            Errors[key] = Labels.TryGetValue(key, out var label)
+                ? [.. messages.Select(m => m.StartsWith(key + " ", StringComparison.Ordinal) ? label + m[key.Length..] : m)]
+                : messages;
         }
     }
 

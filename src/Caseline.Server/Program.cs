@@ -35,7 +35,7 @@ builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
 
 builder.Services.AddStorage(builder.Configuration);
-builder.Services.AddWebhooks(options, shared: StorageOptions.From(builder.Configuration).IsPostgres);
+builder.Services.AddWebhooks(options);
 builder.Services.AddTokenServer();
 builder.Services.AddAccessControl();
 builder.Services.AddSync();

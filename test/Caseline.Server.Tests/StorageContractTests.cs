@@ -5,7 +5,6 @@ using Caseline.Server.Storage;
 using Caseline.Server.Sync;
 #if !POSTGRES
 using Caseline.Server.Storage.Sqlite;
-using Caseline.Server.Webhooks;
 using Microsoft.Data.Sqlite;
 #endif
 using Microsoft.Extensions.DependencyInjection;
@@ -298,7 +297,7 @@ public sealed class SqliteStorageContractTests : StorageContractTests
 
         // INDEXED BY fails the statement when the partial index cannot answer it.
         var open = Positions(
-            $"SELECT position FROM deliveries INDEXED BY deliveries_open WHERE endpoint_id = 'e' AND client_id = 'A' AND state NOT IN {WebhookDispatcher.Finished} ORDER BY position");
+            $"SELECT position FROM deliveries INDEXED BY deliveries_open WHERE endpoint_id = 'e' AND client_id = 'A' AND state NOT IN {DeliveryStorage.Finished} ORDER BY position");
 
         Assert.Equal([2, 3, 5], open);
     }

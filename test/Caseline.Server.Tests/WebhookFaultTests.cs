@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Caseline.Server.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -139,10 +140,15 @@ public sealed class WebhookFaultTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, (await http.Delete($"/api/v1/transmit/webhooks/{endpoint}")).StatusCode);
         var inFlight = slow.Requests.Count;
         deleted.SetResult();
-        await Task.Delay(1500, Ct); // the answers in flight come back to a deleted endpoint
+        // The answers in flight come back to a deleted endpoint, and the next round finds nothing to record them against.
+        var dispatcher = _server.Services.GetRequiredService<WebhookDispatcher>();
+        await WebhookTests.Until(() => dispatcher.Sending == 0, "the answers in flight");
+        await WebhookTests.Round(_server);
+        // An hour later, past any retry, a round finds nothing of the endpoint's to lease.
         _clock.Advance(TimeSpan.FromHours(1));
-        await Task.Delay(500, Ct);
+        await WebhookTests.Round(_server);
 
+        Assert.Equal(0, dispatcher.Sending);
         Assert.InRange(slow.Requests.Count, inFlight, 3);
         Assert.Equal(0, _server.Count($"SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '{endpoint}'"));
         Assert.Equal(0, _server.Count($"SELECT COUNT(*) FROM delivery_attempts WHERE delivery_id NOT IN (SELECT id FROM deliveries)"));

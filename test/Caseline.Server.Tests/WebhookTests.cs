@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Caseline.Server.Webhooks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using StandardWebhooks;
 using StandardWebhooks.Diagnostics;
 
@@ -27,6 +28,17 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting: {what}");
             await Task.Delay(20, TestContext.Current.CancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Waits until a dispatcher round that started after this call has finished: everything written before it has been
+    /// fanned out, and every head due by then leased.
+    /// </summary>
+    internal static async Task Round(CaselineServer server)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        await server.Services.GetRequiredService<WebhookDispatcher>().RoundAsync(timeout.Token);
     }
 
     internal static HeaderDictionary Headers(string id, string timestamp, string signature) => new()
@@ -184,15 +196,17 @@ public sealed class WebhookTests(CaselineServer server) : IClassFixture<Caseline
         var agency = CaselineServer.NewAgency();
         using var http = await server.ForAsync(agency);
         await using var receiver = await WebhookReceiver.StartAsync();
-        await Register(http, receiver.Url, "address details");
+        var endpoint = (string)(await Register(http, receiver.Url, "address details"))["Id"]!;
 
         await http.Put("/api/v1/clients/EX1", """{"FirstName":"Ann","LastName":"Lee"}""");
         await http.Put("/api/v1/clients/EX1/addresses/H", """{"AddressType":"Home","Address":"1 Main"}""");
         await http.Put("/api/v1/clients/EX1/contacts/P", """{"ContactType":"HomePhone","Contact":"555"}""");
         await http.Put("/api/v1/clients/EX1/addresses/W", """{"AddressType":"Work","Address":"2 Elm"}""");
         await Until(() => receiver.Requests.Count >= 2, "two address deliveries");
-        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await Round(server);
 
+        // Every message is fanned out by now: the other two made no delivery at all.
+        Assert.Equal(2, server.Count($"SELECT COUNT(*) FROM deliveries WHERE endpoint_id = '{endpoint}'"));
         Assert.Equal(2, receiver.Requests.Count);
         Assert.All(receiver.Requests, r => Assert.Contains("\"SubType\":\"Address Details\"", Encoding.UTF8.GetString(r.Body), StringComparison.Ordinal));
     }

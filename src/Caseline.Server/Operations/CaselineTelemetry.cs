@@ -94,22 +94,7 @@ internal sealed class CaselineTelemetry
             return cached.Rows;
         }
 
-        var rows = new List<(string, long, DateTimeOffset?)>();
-        using (var connection = _database.OpenReader())
-        using (var command = connection.Command(
-            $"""
-            SELECT e.id, COUNT(d.id), MIN(d.created_at) FROM webhook_endpoints e
-            LEFT JOIN deliveries d ON d.endpoint_id = e.id AND d.state NOT IN {Webhooks.WebhookDispatcher.Finished}
-            GROUP BY e.id
-            """))
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                rows.Add((reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero)));
-            }
-        }
-
+        var rows = _database.Deliveries.Backlog().Select(r => (r.EndpointId, r.Open, r.Oldest)).ToList();
         _backlog = (now, rows);
         return rows;
     }

@@ -99,12 +99,6 @@ internal abstract class Database
     /// </summary>
     public virtual bool SavepointPerUnit => true;
 
-    /// <summary>
-    /// Whether statements may take arrays (<c>unnest</c>): where every statement is a round trip to a database server,
-    /// the dispatcher leases, fans out and records a round's deliveries with one statement each instead of one per row.
-    /// </summary>
-    public virtual bool Arrays => false;
-
     /// <summary>Whether several processes may share this store (and so must claim work from each other).</summary>
     public virtual bool IsShared => false;
 
@@ -113,12 +107,6 @@ internal abstract class Database
     /// starting at once migrate one after another. A store with one process needs none.
     /// </summary>
     public virtual IDisposable LockSchema(DbConnection connection) => NoLock.Instance;
-
-    /// <summary>
-    /// The clause that locks the rows a <c>SELECT</c> returns for the rest of the transaction and skips rows that
-    /// another writer holds (with a leading space), naming the table alias to lock; empty where writers never overlap.
-    /// </summary>
-    public virtual string SkipLocked(string alias) => "";
 
     /// <summary>
     /// Serialises, across processes and until the transaction ends, the writers of the same webhook streams (an endpoint

@@ -1,12 +1,10 @@
-using Caseline.Server.Storage;
 using Caseline.Server.Webhooks;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Caseline.Server.Web.Pages.Deliveries;
 
 /// <summary>One delivery with every attempt; a failed one can be sent again, as the API's retry does.</summary>
-internal sealed class DeliveryModel(Database database, WriteQueue writes, WebhookDispatcher dispatcher, DeliveryHealth queries) : WebPage
+internal sealed class DeliveryModel(EndpointOperations endpoints, DeliveryHealth queries) : WebPage
 {
     public Delivery? Delivery { get; private set; }
 
@@ -19,20 +17,24 @@ internal sealed class DeliveryModel(Database database, WriteQueue writes, Webhoo
 
     public async Task<IActionResult> OnPostRetryAsync(string id, long deliveryId, CancellationToken ct)
     {
-        var result = await WebhooksApi.Retry(Caller, id, deliveryId, writes, dispatcher, ct);
-        if (result.Result is ProblemHttpResult { StatusCode: StatusCodes.Status404NotFound })
+        switch (await endpoints.RetryAsync(Caller.AgencyId, id, deliveryId, ct))
         {
-            return NotFound();
+            case RetryResult.NotFound:
+                return NotFound();
+            case RetryResult.Requeued:
+                Notify($"Delivery {deliveryId} is queued to be sent again.");
+                break;
+            default:
+                Notify("Only a failed delivery can be sent again.");
+                break;
         }
 
-        Notify(result.Result is Accepted ? $"Delivery {deliveryId} is queued to be sent again." : "Only a failed delivery can be sent again.");
         return Redirect($"/ui/deliveries/{Uri.EscapeDataString(id)}/{deliveryId}");
     }
 
     private bool Load(string id, long deliveryId)
     {
-        using var connection = database.OpenReader();
-        Delivery = WebhookStore.FindDelivery(connection, Caller.AgencyId, id, deliveryId);
+        Delivery = endpoints.FindDelivery(Caller.AgencyId, id, deliveryId);
         EndpointId = id;
         if (Delivery is { State: DeliveryState.Pending or DeliveryState.Retrying } open
             && queries.StreamHeads(id, [open.ClientId]).TryGetValue(open.ClientId, out var head) && head != open.Id)

@@ -1,16 +1,11 @@
 using System.Globalization;
-using Caseline.Server.Storage;
 using Caseline.Server.Webhooks;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace Caseline.Server.Web.Pages.Deliveries;
 
 /// <summary>One endpoint: its health, its deliveries by state, and the API's own operations on it (enable, disable, rotate, recover).</summary>
-internal sealed class EndpointModel(
-    DeliveryHealth queries, Database database, WriteQueue writes, WebhookDispatcher dispatcher, WebhookSecrets secrets, IOptions<WebhookOptions> options, TimeProvider clock)
-    : WebPage
+internal sealed class EndpointModel(DeliveryHealth queries, EndpointOperations endpoints, TimeProvider clock) : WebPage
 {
     public EndpointHealth? Health { get; private set; }
 
@@ -39,12 +34,12 @@ internal sealed class EndpointModel(
 
     public async Task<IActionResult> OnPostRotateAsync(string id, CancellationToken ct)
     {
-        if (await WebhooksApi.Rotate(Caller, id, writes, secrets, options, ct) is not { Result: Ok<RotatedSecret> rotated })
+        if (await endpoints.RotateAsync(Caller.AgencyId, id, ct) is not RotateResult.Rotated rotated)
         {
             return NotFound();
         }
 
-        (Secret, SecretOverlapUntil) = (rotated.Value!.Secret, rotated.Value.PreviousSecretExpiresAt);
+        (Secret, SecretOverlapUntil) = (rotated.Secret.Secret, rotated.Secret.PreviousSecretExpiresAt);
         return Load(id) ? Page() : NotFound();
     }
 
@@ -57,30 +52,22 @@ internal sealed class EndpointModel(
             return Load(id) ? Page() : NotFound();
         }
 
-        var result = await WebhooksApi.Recover(Caller, id, new RecoverRequest(new DateTimeOffset(instant, TimeSpan.Zero)), writes, dispatcher, ct);
-        if (result.Result is not Ok<RecoverResult> recovered)
+        if (await endpoints.RecoverAsync(Caller.AgencyId, id, new RecoverRequest(new DateTimeOffset(instant, TimeSpan.Zero)), ct) is not RecoveryResult.Recovered recovered)
         {
             return NotFound();
         }
 
-        Notify($"{recovered.Value!.Recovered} failed {(recovered.Value.Recovered == 1 ? "delivery is" : "deliveries are")} queued again.");
+        Notify($"{recovered.Count} failed {(recovered.Count == 1 ? "delivery is" : "deliveries are")} queued again.");
         return Redirect($"/ui/deliveries/{Uri.EscapeDataString(id)}");
     }
 
     private async Task<IActionResult> SwitchAsync(string id, bool enabled, CancellationToken ct)
     {
-        using (var connection = database.OpenReader())
+        // The API's own change, with the endpoint's other fields as they are.
+        if (endpoints.Find(Caller.AgencyId, id) is not { } endpoint
+            || await endpoints.UpdateAsync(Caller.AgencyId, id, new WebhookEndpointRequest(endpoint.Url, endpoint.Description, endpoint.SubTypes, enabled), ct) is not UpdateResult.Updated)
         {
-            if (WebhookStore.Find(connection, null, Caller.AgencyId, id) is not { } endpoint)
-            {
-                return NotFound();
-            }
-
-            var result = await WebhooksApi.Update(Caller, id, new WebhookEndpointRequest(endpoint.Url, endpoint.Description, endpoint.SubTypes, enabled), writes, dispatcher, options, ct);
-            if (result.Result is not Ok<WebhookEndpoint>)
-            {
-                return NotFound();
-            }
+            return NotFound();
         }
 
         Notify(enabled ? "The endpoint is enabled: its deliveries go out again." : "The endpoint is disabled: its deliveries wait until it is enabled.");
@@ -97,8 +84,7 @@ internal sealed class EndpointModel(
 
         var state = DeliveryState.All.FirstOrDefault(s => string.Equals(s, State?.Trim(), StringComparison.OrdinalIgnoreCase));
         State = state;
-        using var connection = database.OpenReader();
-        Deliveries = WebhookStore.LatestDeliveries(connection, id, state, 100);
+        Deliveries = endpoints.LatestDeliveries(id, state, 100);
         Heads = queries.StreamHeads(id, Deliveries.Where(d => d.State is DeliveryState.Pending or DeliveryState.Retrying).Select(d => d.ClientId));
         SinceText ??= clock.GetUtcNow().AddDays(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
         return true;

@@ -1,16 +1,12 @@
 using Caseline.Messages;
-using Caseline.Server.Storage;
 using Caseline.Server.Web.Pages.Admin;
 using Caseline.Server.Webhooks;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace Caseline.Server.Web.Pages.Deliveries;
 
 /// <summary>Every webhook endpoint's health, and a new endpoint through the webhooks API's own operation (its secret shown once).</summary>
-internal sealed class DeliveriesModel(
-    DeliveryHealth queries, WriteQueue writes, WebhookSecrets secrets, WebhookDispatcher dispatcher, IOptions<WebhookOptions> options) : AdminPage
+internal sealed class DeliveriesModel(DeliveryHealth queries, EndpointOperations endpoints) : AdminPage
 {
     public IReadOnlyList<EndpointHealth> Endpoints { get; private set; } = [];
 
@@ -31,15 +27,17 @@ internal sealed class DeliveriesModel(
     public async Task<IActionResult> OnPostAsync(string? url, string? description, string[]? sections, CancellationToken ct)
     {
         var request = new WebhookEndpointRequest(url, string.IsNullOrWhiteSpace(description) ? null : description.Trim(), sections ?? [], null);
-        var result = await WebhooksApi.Create(Caller, request, writes, secrets, dispatcher, options, ct);
-        await AuditAsync($"webhook endpoint added: {url?.Trim()}", Outcome(result.Result));
-        if (Succeeded(result.Result) && result.Result is Created<WebhookEndpoint> created)
+        switch (await endpoints.CreateAsync(Caller.AgencyId, request, ct))
         {
-            ShownOnce = ($"Signing secret of {created.Value!.Description ?? created.Value.Url}", created.Value.Secret!);
-        }
-        else
-        {
-            (NewUrl, NewDescription, NewSections) = (url, description, (sections ?? []).ToHashSet(StringComparer.Ordinal));
+            case CreateResult.Created { Endpoint: var created }:
+                await AuditAsync($"webhook endpoint added: {url?.Trim()}", StatusCodes.Status201Created);
+                ShownOnce = ($"Signing secret of {created.Description ?? created.Url}", created.Secret!);
+                break;
+            case CreateResult.Invalid invalid:
+                await AuditAsync($"webhook endpoint added: {url?.Trim()}", StatusCodes.Status400BadRequest);
+                ShowInvalid(invalid.Errors);
+                (NewUrl, NewDescription, NewSections) = (url, description, (sections ?? []).ToHashSet(StringComparer.Ordinal));
+                break;
         }
 
         OnGet();

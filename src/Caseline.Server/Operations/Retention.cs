@@ -87,19 +87,8 @@ internal sealed partial class RetentionSweeper(
         long total = 0;
         while (true)
         {
-            var deleted = await writes.RunAsync(scope =>
-            {
-                // Attempts first, then their deliveries: the same ids, chosen once through the finished-at index.
-                scope.Execute(
-                    """
-                    CREATE TEMP TABLE IF NOT EXISTS retention_batch (id INTEGER PRIMARY KEY);
-                    DELETE FROM retention_batch;
-                    INSERT INTO retention_batch (id)
-                    SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < @before AND state = @state ORDER BY finished_at LIMIT @batch;
-                    DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM retention_batch);
-                    """, ("@before", before.UtcTicks), ("@state", state), ("@batch", options.Value.BatchSize));
-                return scope.Execute("DELETE FROM deliveries WHERE id IN (SELECT id FROM retention_batch)");
-            }, ct);
+            var deleted = await writes.RunAsync(
+                scope => database.Deliveries.PruneFinished(scope, state, before, options.Value.BatchSize), ct);
             total += deleted;
             if (deleted < options.Value.BatchSize)
             {

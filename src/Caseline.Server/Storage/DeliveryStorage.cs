@@ -456,6 +456,19 @@ internal class DeliveryStorage(Database database)
             reader.IsDBNull(6) ? null : reader.GetInt32(6), reader.NullableString(7), reader.Timestamp(8), reader.NullableTimestamp(9), AttemptLog: null);
     }
 
+    /// <summary>
+    /// Deletes up to <paramref name="batch"/> deliveries in <paramref name="state"/> that finished before <paramref name="before"/>, oldest first,
+    /// with their attempts; returns how many deliveries went.
+    /// </summary>
+    public virtual int PruneFinished(WriteScope scope, string state, DateTimeOffset before, int batch)
+    {
+        // Attempts first, then their deliveries: both statements choose the same ids through the finished-at index, as
+        // nothing else writes between them where one writer writes (PostgreSQL does it in one statement instead).
+        const string Chosen = "SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < @before AND state = @state ORDER BY finished_at LIMIT @batch";
+        scope.Execute($"DELETE FROM delivery_attempts WHERE delivery_id IN ({Chosen})", ("@before", before.UtcTicks), ("@state", state), ("@batch", batch));
+        return scope.Execute($"DELETE FROM deliveries WHERE id IN ({Chosen})", ("@before", before.UtcTicks), ("@state", state), ("@batch", batch));
+    }
+
     // ---- Reads of the officer's pages (moved from WebQueries). ----
 
     /// <summary>The agency's endpoints as a client's timeline shows them, oldest first.</summary>

@@ -95,4 +95,16 @@ internal sealed class PostgresDeliveryStorage(PostgresDatabase database) : Deliv
             """, ("@ids", done.Select(a => a.Id).ToArray()));
         return recorded;
     }
+
+    public override int PruneFinished(WriteScope scope, string state, DateTimeOffset before, int batch) =>
+        // One statement: the deliveries chosen are the ones whose attempts go, whatever other writers finish meanwhile.
+        scope.Scalar<int>(
+            """
+            WITH gone AS (
+                DELETE FROM deliveries WHERE id IN (
+                    SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < @before AND state = @state ORDER BY finished_at LIMIT @batch)
+                RETURNING id),
+            attempts AS (DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM gone))
+            SELECT COUNT(*) FROM gone
+            """, ("@before", before.UtcTicks), ("@state", state), ("@batch", batch));
 }
